@@ -1,0 +1,50 @@
+import * as z from "zod/mini";
+
+// Strict: exactly what the worker sends, so a partner's server is held to what strict
+// OpenAI clients (openai-python, openai-node, go-openai) are known to parse.
+
+export const FinishReason = z.enum(["stop", "length", "tool_calls", "content_filter", "function_call"]);
+
+export const ToolCallDelta = z.strictObject({
+  index: z.int().check(z.describe("Position of this call among the reply's tool calls; IMS matches hang-up by function name.")),
+  id: z.optional(z.string()),
+  type: z.optional(z.literal("function")),
+  function: z.optional(z.strictObject({ name: z.optional(z.string()), arguments: z.optional(z.string()) })),
+});
+
+export const Usage = z.strictObject({
+  prompt_tokens: z.int(),
+  completion_tokens: z.int(),
+  total_tokens: z.int(),
+});
+
+export const ChatChunk = z
+  .strictObject({
+    id: z.string().check(z.describe("The same on every chunk of one reply.")),
+    object: z.literal("chat.completion.chunk"),
+    created: z.int().check(z.describe("Unix seconds, the same on every chunk of one reply.")),
+    model: z.string(),
+    choices: z.array(
+      z.strictObject({
+        index: z.int(),
+        delta: z.strictObject({
+          role: z.optional(z.literal("assistant")),
+          content: z.optional(z.nullable(z.string())),
+          tool_calls: z.optional(z.array(ToolCallDelta)),
+        }),
+        finish_reason: z.nullable(FinishReason),
+      }),
+    ).check(z.describe("One choice; empty only on a usage chunk the request asked for with stream_options.include_usage.")),
+    usage: z.optional(z.nullable(Usage)),
+  })
+  .check(
+    z.meta({
+      title: "IMS Spec 1 stream chunk",
+      description:
+        "One server-sent event of the reply stream (data: <chunk>). The stream opens with delta {role: assistant, content: ''}, carries content or tool_calls deltas, ends with a chunk whose finish_reason is set, then data: [DONE].",
+    }),
+  );
+
+export type ChatChunk = z.infer<typeof ChatChunk>;
+export type FinishReason = z.infer<typeof FinishReason>;
+export type ToolCallDelta = z.infer<typeof ToolCallDelta>;

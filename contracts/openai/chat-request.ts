@@ -1,0 +1,113 @@
+import * as z from "zod/mini";
+
+// Lenient by design: IMS adds fields over time (extendData grew from three keys to six),
+// so every object here is a looseObject and unknown keys pass through untouched.
+
+const text = (description: string) => z.string().check(z.describe(description));
+
+export const TextPart = z.looseObject({
+  type: z.literal("text"),
+  text: text("The text of this part."),
+});
+
+export const ImagePart = z.looseObject({
+  type: z.literal("image_url"),
+  image_url: z.looseObject({
+    url: text("An https URL or a data: URL (IMS's multimodal node sends data:image/jpeg;base64,...)."),
+    detail: z.optional(z.string()),
+  }),
+});
+
+export const ContentPart = z.discriminatedUnion("type", [TextPart, ImagePart]);
+
+const textContent = z.union([z.string(), z.array(TextPart)]);
+const anyContent = z.union([z.string(), z.array(ContentPart)]);
+
+export const ToolCall = z.looseObject({
+  id: z.string(),
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: z.string(),
+    arguments: text("JSON-encoded arguments, as the model produced them."),
+  }),
+});
+
+const name = z.optional(z.string());
+
+export const ChatMessage = z
+  .discriminatedUnion("role", [
+    z.looseObject({ role: z.literal("system"), content: textContent, name }),
+    z.looseObject({ role: z.literal("developer"), content: textContent, name }),
+    z.looseObject({ role: z.literal("user"), content: anyContent, name }),
+    z.looseObject({
+      role: z.literal("assistant"),
+      content: z.optional(z.nullable(textContent)),
+      tool_calls: z.optional(z.array(ToolCall)),
+      name,
+    }),
+    z.looseObject({ role: z.literal("tool"), content: textContent, tool_call_id: z.string() }),
+    z.looseObject({ role: z.literal("function"), content: z.nullable(z.string()), name: z.string() }),
+  ])
+  .check(
+    z.describe(
+      "One conversation record. An interrupted assistant turn may carry the literal marker <ims_agent_interrupted> where the user cut in.",
+    ),
+  );
+
+export const ExtendData = z
+  .looseObject({
+    instanceId: z.optional(text("The AI agent instance.")),
+    channelId: z.optional(text("The room (channel) of the call.")),
+    sentenceId: z.optional(
+      z.union([z.number(), z.string()]).check(
+        z.describe("The same value for every reply to one user question (documented as Int, sent as a string in examples)."),
+      ),
+    ),
+    callerNumber: z.optional(text("Caller number, phone calls only.")),
+    calleeNumber: z.optional(text("Callee number, phone calls only.")),
+    userData: z.optional(text("The JSON string given to StartAIAgentInstance / UpdateAIAgentInstance.")),
+  })
+  .check(z.describe("IMS context for this request. IMS adds fields over time; unknown ones are allowed."));
+
+export const ChatTool = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: z.string(),
+    description: z.optional(z.string()),
+    parameters: z.optional(z.record(z.string(), z.unknown())),
+  }),
+});
+
+export const ChatRequest = z
+  .looseObject({
+    model: text("The ModelId configured in the IMS console."),
+    messages: z.array(ChatMessage).check(z.minLength(1), z.describe("The conversation, oldest first (IMS keeps at most 20 records).")),
+    stream: z.optional(z.boolean().check(z.describe("IMS always sends true; false returns one chat.completion object."))),
+    extendData: z.optional(ExtendData),
+    temperature: z.optional(z.number()),
+    top_p: z.optional(z.number()),
+    max_tokens: z.optional(z.int()),
+    max_completion_tokens: z.optional(z.int()),
+    n: z.optional(z.literal(1).check(z.describe("Only one choice is produced."))),
+    stop: z.optional(z.union([z.string(), z.array(z.string())])),
+    presence_penalty: z.optional(z.number()),
+    frequency_penalty: z.optional(z.number()),
+    seed: z.optional(z.int()),
+    user: z.optional(z.string()),
+    tools: z.optional(z.array(ChatTool)),
+    tool_choice: z.optional(z.union([z.string(), z.looseObject({ type: z.string() })])),
+    parallel_tool_calls: z.optional(z.boolean()),
+    response_format: z.optional(z.looseObject({ type: z.string() })),
+    stream_options: z.optional(z.looseObject({ include_usage: z.optional(z.boolean()) })),
+  })
+  .check(
+    z.meta({
+      title: "IMS Spec 1 chat request",
+      description:
+        "What IMS POSTs to <base_url>/chat/completions for a self-developed model on the OpenAI specification: an OpenAI chat-completions request with an extendData object. Unknown fields are allowed everywhere.",
+    }),
+  );
+
+export type ChatRequest = z.infer<typeof ChatRequest>;
+export type ChatMessage = z.infer<typeof ChatMessage>;
+export type ExtendData = z.infer<typeof ExtendData>;

@@ -1,0 +1,84 @@
+import { ApiError } from "./http/api-error.ts";
+
+/** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
+export interface Env {
+  MODEL_PROVIDER?: string;
+  UPSTREAM_BASE_URL?: string;
+  UPSTREAM_API_KEY?: string;
+  UPSTREAM_MODEL?: string;
+  API_KEYS?: string;
+  IMS_TOKENS?: string;
+  ALLOW_UNAUTHENTICATED?: string;
+  MAX_BODY_BYTES?: string;
+  MAX_MESSAGES?: string;
+  MAX_REPLY_CHARS?: string;
+}
+
+export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
+export type ProviderName = (typeof providerNames)[number];
+
+export interface Config {
+  provider: ProviderName;
+  /** Accepted Spec 1 keys; empty means the route refuses every call unless allowUnauthenticated. */
+  apiKeys: readonly string[];
+  /** Accepted Spec 2 tokens; same rule as apiKeys. */
+  imsTokens: readonly string[];
+  allowUnauthenticated: boolean;
+  upstream: { baseUrl: string | undefined; apiKey: string | undefined; model: string | undefined };
+  limits: { maxBodyBytes: number; maxMessages: number; maxReplyChars: number };
+}
+
+/** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** IMS sends at most 20 records; 200 leaves room for other clients while bounding work. */
+const DEFAULT_MAX_MESSAGES = 200;
+/** A spoken reply of this length already lasts tens of minutes; more means a runaway model. */
+const DEFAULT_MAX_REPLY_CHARS = 64 * 1024;
+
+const list = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const positiveInt = (env: Env, name: keyof Env, fallback: number) => {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ApiError("misconfigured", `Setting ${name} must be a positive integer.`);
+  return value;
+};
+
+const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+
+export function parseConfig(env: Env): Config {
+  const provider = optional(env.MODEL_PROVIDER) ?? "demo";
+  if (!(providerNames as readonly string[]).includes(provider)) {
+    throw new ApiError("misconfigured", `Setting MODEL_PROVIDER must be one of ${providerNames.join(", ")}.`);
+  }
+  return {
+    provider: provider as ProviderName,
+    apiKeys: list(env.API_KEYS),
+    imsTokens: list(env.IMS_TOKENS),
+    allowUnauthenticated: env.ALLOW_UNAUTHENTICATED === "true",
+    upstream: {
+      baseUrl: optional(env.UPSTREAM_BASE_URL),
+      apiKey: optional(env.UPSTREAM_API_KEY),
+      model: optional(env.UPSTREAM_MODEL),
+    },
+    limits: {
+      maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+      maxMessages: positiveInt(env, "MAX_MESSAGES", DEFAULT_MAX_MESSAGES),
+      maxReplyChars: positiveInt(env, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS),
+    },
+  };
+}
+
+// The env object is the same for every request an isolate serves, so it is parsed once.
+const cache = new WeakMap<Env, Config>();
+
+export function readConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) cache.set(env, (config = parseConfig(env)));
+  return config;
+}

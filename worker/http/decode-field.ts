@@ -1,0 +1,20 @@
+import { ApiError } from "./api-error.ts";
+import { LiteralSyntaxError, parseLiteral } from "./parse-literal.ts";
+
+/**
+ * Decodes a Spec 2 form field that holds structured data: JSON, or the Python-literal form
+ * IMS's own documentation shows (single quotes, True/None). JSON is tried first as the
+ * common case; the literal parser only builds data and never evaluates anything.
+ */
+export function decodeField(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    try {
+      return parseLiteral(text);
+    } catch (error) {
+      const where = error instanceof LiteralSyntaxError ? ` (${error.message})` : "";
+      throw new ApiError("invalid_request", `${field} is neither JSON nor a Python-style literal${where}.`, { param: field });
+    }
+  }
+}

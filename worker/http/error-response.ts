@@ -1,0 +1,55 @@
+import type { OpenAIErrorBody } from "../../contracts/openai/error-body.ts";
+import type { AlibabaErrorBody } from "../../contracts/alibaba/error-body.ts";
+import type { ApiError, ErrorCode } from "./api-error.ts";
+
+interface WireMapping {
+  status: number;
+  /** OpenAI's `error.type`. */
+  openaiType: string;
+  /** Spec 2's `Code`, in the dotted PascalCase of Alibaba Cloud API errors. */
+  alibabaCode: string;
+}
+
+// Exhaustive by type: adding an ErrorCode without its wire mapping does not compile.
+const wire: Record<ErrorCode, WireMapping> = {
+  invalid_json: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.Malformed" },
+  invalid_request: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter" },
+  invalid_form: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.Form" },
+  unsupported_media_type: { status: 415, openaiType: "invalid_request_error", alibabaCode: "UnsupportedMediaType" },
+  payload_too_large: { status: 413, openaiType: "invalid_request_error", alibabaCode: "RequestTooLarge" },
+  missing_credentials: { status: 401, openaiType: "authentication_error", alibabaCode: "InvalidToken.Missing" },
+  invalid_credentials: { status: 401, openaiType: "authentication_error", alibabaCode: "InvalidToken" },
+  auth_not_configured: { status: 503, openaiType: "server_error", alibabaCode: "ServiceUnavailable.AuthNotConfigured" },
+  not_found: { status: 404, openaiType: "invalid_request_error", alibabaCode: "NotFound" },
+  method_not_allowed: { status: 405, openaiType: "invalid_request_error", alibabaCode: "MethodNotAllowed" },
+  rate_limited: { status: 429, openaiType: "rate_limit_error", alibabaCode: "Throttling" },
+  upstream_error: { status: 502, openaiType: "upstream_error", alibabaCode: "UpstreamError" },
+  upstream_timeout: { status: 504, openaiType: "timeout_error", alibabaCode: "UpstreamTimeout" },
+  upstream_unavailable: { status: 503, openaiType: "server_error", alibabaCode: "ServiceUnavailable.Upstream" },
+  misconfigured: { status: 500, openaiType: "server_error", alibabaCode: "InternalError.Configuration" },
+  internal_error: { status: 500, openaiType: "server_error", alibabaCode: "InternalError" },
+};
+
+export const statusOf = (error: ApiError) => wire[error.code].status;
+
+export const openaiErrorBody = (error: ApiError): OpenAIErrorBody => ({
+  error: { message: error.message, type: wire[error.code].openaiType, param: error.param ?? null, code: error.code },
+});
+
+export const alibabaErrorBody = (error: ApiError, requestId: string): AlibabaErrorBody => ({
+  Code: wire[error.code].alibabaCode,
+  Message: error.message,
+  RequestId: requestId,
+});
+
+const jsonResponse = (error: ApiError, body: unknown, requestId: string) => {
+  const headers = new Headers({ "content-type": "application/json", "x-request-id": requestId });
+  if (error.retryAfter !== undefined) headers.set("retry-after", String(Math.ceil(error.retryAfter)));
+  if (error.code === "method_not_allowed") headers.set("allow", "POST");
+  return new Response(JSON.stringify(body), { status: statusOf(error), headers });
+};
+
+export const openaiErrorResponse = (error: ApiError, requestId: string) => jsonResponse(error, openaiErrorBody(error), requestId);
+
+export const alibabaErrorResponse = (error: ApiError, requestId: string) =>
+  jsonResponse(error, alibabaErrorBody(error, requestId), requestId);

@@ -1,0 +1,26 @@
+import { ApiError } from "./api-error.ts";
+import { mediaTypeOf, readBody } from "./read-body.ts";
+
+// fatal: invalid UTF-8 is refused rather than silently turned into U+FFFD.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** Reads a JSON body. A missing Content-Type is tolerated; any other non-JSON type is refused. */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const type = mediaTypeOf(request);
+  if (type !== "" && type !== "application/json" && !type.endsWith("+json")) {
+    throw new ApiError("unsupported_media_type", `Content-Type must be application/json, not ${type}.`);
+  }
+  const bytes = await readBody(request, maxBytes);
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new ApiError("invalid_json", "The request body is not valid UTF-8.");
+  }
+  if (text.trim() === "") throw new ApiError("invalid_json", "The request body is empty; a JSON object is required.");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiError("invalid_json", `The request body is not valid JSON (${(error as Error).message}).`);
+  }
+}

@@ -1,0 +1,47 @@
+import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
+import type { Delta, Provider } from "./provider.ts";
+
+/** Small enough that even a short reply visibly arrives in several chunks. */
+const WORDS_PER_CHUNK = 3;
+/** Keeps the echoed quote a sentence long, whatever the caller sent. */
+const MAX_QUOTE_CHARS = 120;
+
+function lastUserText(messages: readonly ChatMessage[]): { text: string; images: number } {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!;
+    if (message.role !== "user") continue;
+    if (typeof message.content === "string") return { text: message.content, images: 0 };
+    const text = message.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join(" ");
+    return { text, images: message.content.length - message.content.filter((part) => part.type === "text").length };
+  }
+  return { text: "", images: 0 };
+}
+
+/** The demo's reply to a conversation: deterministic, so tests and curl users see the same text. */
+export function demoReply(messages: readonly ChatMessage[]): string {
+  const { text, images } = lastUserText(messages);
+  const said = text.replace(/\s+/g, " ").trim();
+  const quote = said.length > MAX_QUOTE_CHARS ? `${said.slice(0, MAX_QUOTE_CHARS)}...` : said;
+  const heard = quote ? `You said: "${quote}".` : "I did not hear a question.";
+  const seen = images ? ` I received ${images} image${images === 1 ? "" : "s"}.` : "";
+  return `This is the ims-llm-edge demo model. ${heard}${seen} Set MODEL_PROVIDER to connect your own model.`;
+}
+
+/**
+ * A built-in model that needs no upstream: it streams demoReply() a few words per chunk, so
+ * both routes work end to end on a fresh checkout. It is a demo, not a language model.
+ */
+export const demo: Provider = async function* ({ messages, signal }) {
+  const words = demoReply(messages).split(" ");
+  for (let i = 0; i < words.length; i += WORDS_PER_CHUNK) {
+    if (signal.aborted) return;
+    yield [{ kind: "text", text: (i === 0 ? "" : " ") + words.slice(i, i + WORDS_PER_CHUNK).join(" ") }];
+  }
+  const promptWords = messages.reduce((count, message) => count + JSON.stringify(message.content ?? "").split(/\s+/).length, 0);
+  const finish: Delta[] = [
+    { kind: "finish", reason: "stop" },
+    // The demo counts words as tokens; real providers report their tokenizer's counts.
+    { kind: "usage", promptTokens: promptWords, completionTokens: words.length },
+  ];
+  yield finish;
+};

@@ -1,0 +1,28 @@
+import type { ChatMessage, ChatRequest } from "../../contracts/openai/chat-request.ts";
+import type { FinishReason } from "../../contracts/openai/chat-chunk.ts";
+import type { Config } from "../config.ts";
+
+/** One piece of a model's reply, independent of any wire format. */
+export type Delta =
+  | { kind: "text"; text: string }
+  | { kind: "tool_call"; index: number; id?: string; name?: string; arguments?: string }
+  | { kind: "finish"; reason: FinishReason }
+  | { kind: "usage"; promptTokens: number; completionTokens: number };
+
+/** The OpenAI options a caller may set; providers forward the ones their model understands. */
+export type ChatOptions = Omit<ChatRequest, "model" | "messages" | "stream" | "extendData">;
+
+export interface ModelCall {
+  messages: readonly ChatMessage[];
+  model: string;
+  options: ChatOptions;
+  /** Aborted when the caller goes away (IMS barge-in) or a timeout fires: stop generating at once. */
+  signal: AbortSignal;
+}
+
+/**
+ * A model behind both routes. It yields the reply as batches of deltas, one batch per read
+ * from its upstream, so the Spec 1 route can write each batch to the caller in one write
+ * and the Spec 2 route can collect them. Failures are thrown as ApiError.
+ */
+export type Provider = (call: ModelCall, config: Config) => AsyncIterable<readonly Delta[]>;

@@ -1,0 +1,48 @@
+import { Router, type IRequest } from "itty-router";
+import type { Env } from "./config.ts";
+import { ApiError, asApiError } from "./http/api-error.ts";
+import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
+import { alibabaText } from "./routes/alibaba-text.ts";
+import { chatCompletions } from "./routes/chat-completions.ts";
+import { health } from "./routes/health.ts";
+import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
+
+/** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
+const isAlibabaRoute = (request: IRequest) => new URL(request.url).pathname === "/";
+
+function errorResponse(error: unknown, request: IRequest): Response {
+  const apiError = asApiError(error);
+  if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
+    console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
+  }
+  const requestId = request.requestId as string;
+  return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, requestId) : openaiErrorResponse(apiError, requestId);
+}
+
+const methodNotAllowed = () => {
+  throw new ApiError("method_not_allowed", "This route only accepts POST.");
+};
+const notFound = (request: IRequest) => {
+  throw new ApiError("not_found", `No route for ${request.method} ${new URL(request.url).pathname}. Spec 1 is POST <base>/chat/completions, Spec 2 is POST /.`);
+};
+
+export const router = Router<IRequest, [Env, ExecutionContext]>({
+  before: [
+    (request) => {
+      request.requestId = crypto.randomUUID();
+    },
+  ],
+  catch: errorResponse,
+});
+
+router
+  // IMS appends /chat/completions to whatever base URL was configured: any prefix, doubled slashes.
+  .post("*/chat/completions", chatCompletions)
+  .all("*/chat/completions", methodNotAllowed)
+  .post("/", alibabaText)
+  .get("/health", health)
+  .get("/schemas", schemaIndex)
+  .get("/schemas/:name.json", schemaFile)
+  .get("/openapi.json", openapiDocument)
+  .all("/", methodNotAllowed)
+  .all("*", notFound);

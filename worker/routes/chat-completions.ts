@@ -1,0 +1,31 @@
+import type { IRequest } from "itty-router";
+import { ChatRequest } from "../../contracts/openai/chat-request.ts";
+import { readConfig, type Env } from "../config.ts";
+import { ApiError } from "../http/api-error.ts";
+import { authorize, openaiKeyOf } from "../http/authorize.ts";
+import { readJson } from "../http/read-json.ts";
+import { validate } from "../http/validate.ts";
+import { selectProvider } from "../providers/select-provider.ts";
+import { ChunkFramer } from "../stream/chunk-framer.ts";
+import { collectReply } from "../stream/collect-reply.ts";
+import { sseResponse } from "../stream/sse-response.ts";
+import { startReply } from "../stream/start-reply.ts";
+import { completionBody } from "./completion-body.ts";
+
+/** Spec 1: POST {prefix}/chat/completions, an OpenAI chat-completions request, streamed back as SSE. */
+export async function chatCompletions(request: IRequest, env: Env): Promise<Response> {
+  const config = readConfig(env);
+  authorize(openaiKeyOf(request, new URL(request.url)), { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
+  const { model, messages, stream, extendData: _, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes));
+  if (messages.length > config.limits.maxMessages) {
+    throw new ApiError("invalid_request", `messages has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "messages" });
+  }
+  const servedModel = config.upstream.model ?? model;
+  const reply = await startReply(selectProvider(config), { messages, model: servedModel, options }, config, request.signal);
+  const id = `chatcmpl-${crypto.randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const headers = { "x-request-id": request.requestId as string };
+  if (stream) return sseResponse(reply, new ChunkFramer(id, created, servedModel, options.stream_options?.include_usage === true), headers);
+  const body = completionBody(id, created, servedModel, await collectReply(reply, config.limits.maxReplyChars));
+  return Response.json(body, { headers });
+}

@@ -1,0 +1,33 @@
+import type { IRequest } from "itty-router";
+import { openapi, schemas, version } from "../../contracts/json-schema/index.ts";
+import { ApiError } from "../http/api-error.ts";
+
+// Published artifacts may be fetched by partners' CI from anywhere, so they are public and cacheable.
+const PUBLIC = { "access-control-allow-origin": "*", "cache-control": "public, max-age=300" };
+const SCHEMA_TYPE = "application/schema+json";
+
+/** GET /schemas/: what is published, with each schema's $id and title. */
+export const schemaIndex = (request: IRequest) =>
+  Response.json(
+    {
+      version,
+      openapi: new URL("/openapi.json", request.url).href,
+      schemas: Object.entries(schemas).map(([name, schema]) => ({
+        name,
+        $id: schema.$id,
+        title: schema.title,
+        url: new URL(`/schemas/${name}.json`, request.url).href,
+      })),
+    },
+    { headers: PUBLIC },
+  );
+
+/** GET /schemas/<name>.json: one published JSON Schema, exactly as committed in contracts/json-schema. */
+export function schemaFile(request: IRequest): Response {
+  const schema = schemas[request.params.name ?? ""];
+  if (!Object.hasOwn(schemas, request.params.name ?? "") || !schema) throw new ApiError("not_found", `No schema named ${request.params.name}. See /schemas/.`);
+  return new Response(JSON.stringify(schema, null, 2), { headers: { ...PUBLIC, "content-type": SCHEMA_TYPE } });
+}
+
+/** GET /openapi.json: both routes, referencing the schemas above. */
+export const openapiDocument = () => new Response(JSON.stringify(openapi, null, 2), { headers: { ...PUBLIC, "content-type": "application/json" } });

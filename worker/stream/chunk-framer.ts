@@ -1,0 +1,86 @@
+import type { FinishReason } from "../../contracts/openai/chat-chunk.ts";
+import type { Delta } from "../providers/provider.ts";
+import type { ApiError } from "../http/api-error.ts";
+import { openaiErrorBody } from "../http/error-response.ts";
+
+const DONE = "data: [DONE]\n\n";
+
+/**
+ * Turns batches of deltas into Spec 1 server-sent events. Every chunk of a reply shares one
+ * prefix (id, created, model), so it is serialised once and each event costs one
+ * JSON.stringify of its delta. Keeps the stream's invariants: the role chunk first, one
+ * finish chunk, nothing after it but usage, exactly one [DONE].
+ */
+export class ChunkFramer {
+  private readonly head: string;
+  private readonly usageHead: string;
+  private readonly includeUsage: boolean;
+  private started = false;
+  private finishReason: FinishReason | undefined;
+  private sawToolCall = false;
+  private usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined;
+
+  constructor(id: string, created: number, model: string, includeUsage: boolean) {
+    const common = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":`;
+    this.head = `data: ${common}[{"index":0,"delta":`;
+    this.usageHead = `data: ${common}[],"usage":`;
+    this.includeUsage = includeUsage;
+  }
+
+  private event(delta: string, finishReason: FinishReason | null = null) {
+    return `${this.head}${delta},"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}}]}\n\n`;
+  }
+
+  /** The events for one batch; "" when the batch carries nothing the caller should see. */
+  frame(deltas: readonly Delta[]): string {
+    let out = "";
+    if (!this.started) {
+      this.started = true;
+      out = this.event('{"role":"assistant","content":""}');
+    }
+    for (const delta of deltas) {
+      if (delta.kind === "usage") {
+        const total = delta.promptTokens + delta.completionTokens;
+        this.usage = { prompt_tokens: delta.promptTokens, completion_tokens: delta.completionTokens, total_tokens: total };
+      } else if (this.finishReason !== undefined) {
+        // The reply is over; a model that keeps talking after its finish_reason is not heard.
+      } else if (delta.kind === "text") {
+        if (delta.text) out += this.event(`{"content":${JSON.stringify(delta.text)}}`);
+      } else if (delta.kind === "tool_call") {
+        this.sawToolCall = true;
+        const { kind: _, ...call } = delta;
+        const wire = {
+          index: call.index,
+          ...(call.id !== undefined && { id: call.id, type: "function" }),
+          ...((call.name !== undefined || call.arguments !== undefined) && {
+            function: { ...(call.name !== undefined && { name: call.name }), ...(call.arguments !== undefined && { arguments: call.arguments }) },
+          }),
+        };
+        out += this.event(`{"tool_calls":[${JSON.stringify(wire)}]}`);
+      } else {
+        this.finishReason = delta.reason;
+        out += this.event("{}", delta.reason);
+      }
+    }
+    return out;
+  }
+
+  /** Closes a reply that ended normally: a finish chunk if the model sent none, usage if asked, [DONE]. */
+  end(): string {
+    let out = this.frame([]);
+    if (this.finishReason === undefined) {
+      this.finishReason = this.sawToolCall ? "tool_calls" : "stop";
+      out += this.event("{}", this.finishReason);
+    }
+    if (this.includeUsage && this.usage) out += `${this.usageHead}${JSON.stringify(this.usage)}}\n\n`;
+    return out + DONE;
+  }
+
+  /**
+   * Ends a reply that failed after it began. An error event is the only failure signal
+   * OpenAI clients understand mid-stream; no [DONE] follows, so none mistakes it for success.
+   */
+  fail(error: ApiError): string {
+    return `data: ${JSON.stringify(openaiErrorBody(error))}\n\n`;
+  }
+}

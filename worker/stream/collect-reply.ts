@@ -1,0 +1,51 @@
+import type { FinishReason } from "../../contracts/openai/chat-chunk.ts";
+import { ApiError } from "../http/api-error.ts";
+import type { StartedReply } from "./start-reply.ts";
+
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export interface Reply {
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined;
+}
+
+/** The whole reply gathered from the stream: what Spec 2 and `stream: false` answer with. */
+export async function collectReply(reply: StartedReply, maxChars: number): Promise<Reply> {
+  const parts: string[] = [];
+  let length = 0;
+  const calls: ToolCall[] = [];
+  let finishReason: FinishReason | undefined;
+  let usage: Reply["usage"];
+  let batch: IteratorResult<StartedReply["first"]> = { done: false, value: reply.first };
+  while (!batch.done) {
+    for (const delta of batch.value) {
+      if (delta.kind === "text") {
+        length += delta.text.length;
+        if (length > maxChars) {
+          reply.stop();
+          throw new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`);
+        }
+        parts.push(delta.text);
+      } else if (delta.kind === "tool_call") {
+        const call = (calls[delta.index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
+        if (delta.id) call.id = delta.id;
+        if (delta.name) call.function.name += delta.name;
+        if (delta.arguments) call.function.arguments += delta.arguments;
+      } else if (delta.kind === "finish") {
+        finishReason ??= delta.reason;
+      } else {
+        const total = delta.promptTokens + delta.completionTokens;
+        usage = { prompt_tokens: delta.promptTokens, completion_tokens: delta.completionTokens, total_tokens: total };
+      }
+    }
+    batch = await reply.rest.next();
+  }
+  const toolCalls = calls.filter(Boolean);
+  return { text: parts.join(""), toolCalls, finishReason: finishReason ?? (toolCalls.length ? "tool_calls" : "stop"), usage };
+}
