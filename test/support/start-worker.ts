@@ -1,0 +1,34 @@
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { builtWorkerDir, root } from "./paths.ts";
+
+export interface RunningWorker {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  mf: Miniflare;
+  dispose: () => Promise<void>;
+}
+
+/** Credentials the tests configure; never used outside them. */
+export const TEST_API_KEY = "sk-test-key-1";
+export const TEST_IMS_TOKEN = "test-ims-token-1";
+
+/**
+ * Starts the bundled worker in workerd through Miniflare, listening on 127.0.0.1, with the
+ * compatibility settings and vars of wrangler.toml and `vars` on top.
+ */
+export async function startWorker(vars: Record<string, string> = {}): Promise<RunningWorker> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(builtWorkerDir, "index.js"),
+    compatibilityDate: workerOptions.compatibilityDate,
+    compatibilityFlags: workerOptions.compatibilityFlags,
+    bindings: { ...(workerOptions.bindings as Record<string, string>), API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN, ...vars },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const url = (await mf.ready).origin;
+  return { url, mf, dispose: () => mf.dispose() };
+}
