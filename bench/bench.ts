@@ -1,0 +1,165 @@
+// npm run bench: the worker's cost over the model's own, measured on bare workerd.
+// Flags: --quick (CI: small counts, fails only on wrong answers), --load (1,000 concurrent
+// streams and memory), --rounds N, --provider NAME (default openai), --out FILE.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { root } from "../test/support/paths.ts";
+import { demoReply } from "../worker/providers/demo.ts";
+import { buildBundle } from "./build-bundle.ts";
+import { formatTable } from "./format-table.ts";
+import { loadRun } from "./load-run.ts";
+import { startMockProcess } from "./mock-process.ts";
+import { fullScenarios, quickScenarios } from "./scenarios.ts";
+import { callMany, closeClient, type CallSpec, type Wire } from "./stream-client.ts";
+import { profileMessage, replyText, type StreamProfile } from "./stream-profile.ts";
+import { summarize, type Batch } from "./summarize.ts";
+import { treeCpuSeconds } from "./process-tree.ts";
+import { startWorkerd } from "./workerd-server.ts";
+
+/** Credentials that exist only inside this run. */
+const UPSTREAM_KEY = "bench-upstream-key";
+const API_KEY = "bench-api-key";
+const IMS_TOKEN = "bench-ims-token";
+/** A stream that stalls this long is a failure, not a slow result. */
+const CALL_TIMEOUT_MS = 30_000;
+/** Unmeasured calls per target first, so JIT warm-up and first connections are not counted. */
+const WARMUP_CALLS = 24;
+/** Wait after a batch before reading CPU again, so the work it caused (GC, socket teardown) is counted with it. */
+const SETTLE_MS = 100;
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    load: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    provider: { type: "string", default: "openai" },
+    out: { type: "string" },
+  },
+});
+
+interface Target {
+  name: string;
+  url: string;
+  wire: Wire;
+  credential: string;
+  /** The workerd whose CPU is charged to this target; direct has none. */
+  pid: number | undefined;
+  expectedText: (profile: StreamProfile) => string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stops: (() => Promise<void>)[] = [];
+const stopAll = async () => {
+  closeClient();
+  await Promise.all(stops.splice(0).map((stop) => stop()));
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => void stopAll().finally(() => process.exit(130)));
+}
+
+function machine() {
+  const workerd = execFileSync(join(root, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).trim();
+  return { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, workerd, loadavg: loadavg() };
+}
+
+async function runBatch(target: Target, scenario: { name: string; profile: StreamProfile; concurrency: number; requests: number }, round: number): Promise<Batch> {
+  const prompt = profileMessage(scenario.profile);
+  const spec: CallSpec = { url: target.url, wire: target.wire, credential: target.credential, prompt, expectedText: target.expectedText(scenario.profile), timeoutMs: CALL_TIMEOUT_MS };
+  const cpuBefore = target.pid === undefined ? 0 : treeCpuSeconds(target.pid);
+  const started = performance.now();
+  const results = await callMany(scenario.requests, scenario.concurrency, () => spec);
+  const wallMs = performance.now() - started;
+  await sleep(SETTLE_MS);
+  const cpuSeconds = target.pid === undefined ? undefined : treeCpuSeconds(target.pid) - cpuBefore;
+  return { target: target.name, scenario: scenario.name, round, results, wallMs, cpuSeconds };
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const bundle = buildBundle();
+  const mock = await startMockProcess(UPSTREAM_KEY);
+  stops.push(mock.stop);
+  const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY };
+  const workerVars = { ...bundle.vars, ...upstream, MODEL_PROVIDER: flags.provider, API_KEYS: API_KEY, IMS_TOKENS: IMS_TOKEN };
+  const worker = await startWorkerd("worker", { ...bundle, vars: workerVars });
+  stops.push(worker.stop);
+
+  if (flags.load) {
+    const result = await loadRun({ workerUrl: worker.url, workerPid: worker.pid, apiKey: API_KEY, quick: flags.quick });
+    return result.ok ? 0 : 1;
+  }
+
+  const floorModule = join(root, ".build", "bench", "floor", "floor-worker.js");
+  mkdirSync(dirname(floorModule), { recursive: true });
+  copyFileSync(join(import.meta.dirname, "floor-worker.js"), floorModule);
+  const floor = await startWorkerd("floor", { ...bundle, modulePath: floorModule, vars: upstream });
+  stops.push(floor.stop);
+
+  const fromUpstream = (profile: StreamProfile) => replyText(profile);
+  const fromWorker = flags.provider === "demo" ? (profile: StreamProfile) => demoReply([{ role: "user", content: profileMessage(profile) }]) : fromUpstream;
+  const targets: Target[] = [
+    { name: "direct", url: `http://127.0.0.1:${mock.port}/v1/chat/completions`, wire: "openai-sse", credential: UPSTREAM_KEY, pid: undefined, expectedText: fromUpstream },
+    { name: "floor", url: `${floor.url}/v1/chat/completions`, wire: "openai-sse", credential: "", pid: floor.pid, expectedText: fromUpstream },
+    { name: "spec1", url: `${worker.url}/v1/chat/completions`, wire: "openai-sse", credential: API_KEY, pid: worker.pid, expectedText: fromWorker },
+    { name: "spec2", url: `${worker.url}/`, wire: "alibaba-form", credential: IMS_TOKEN, pid: worker.pid, expectedText: fromWorker },
+  ];
+  const scenarios = flags.quick ? quickScenarios : fullScenarios;
+  const rounds = Number(flags.rounds ?? (flags.quick ? 1 : 3));
+  const warmup = { name: "warm-up", profile: scenarios[0]!.profile, concurrency: 4, requests: flags.quick ? 4 : WARMUP_CALLS };
+  for (const target of targets) await runBatch(target, warmup, 0);
+
+  const machineBefore = machine();
+  const batches: Batch[] = [];
+  // Interleaved: every round visits every scenario and target in turn, so a burst of load
+  // from elsewhere on the machine lands on all targets rather than on one.
+  for (let round = 1; round <= rounds; round++) {
+    for (const scenario of scenarios) {
+      for (const target of targets) batches.push(await runBatch(target, scenario, round));
+    }
+  }
+  const summaries = summarize(batches);
+  const report = {
+    startedAt: startedAt.toISOString(),
+    mode: flags.quick ? "quick" : "full",
+    provider: flags.provider,
+    rounds,
+    machine: { ...machineBefore, loadavgAfter: loadavg() },
+    bundle: bundle.size,
+    startup: {
+      worker: { listenMs: worker.listenMs, firstResponseMs: worker.firstResponseMs },
+      floor: { listenMs: floor.listenMs, firstResponseMs: floor.firstResponseMs },
+    },
+    scenarios,
+    summaries,
+  };
+  const out = flags.out ?? join(root, "bench", "results", `bench-${report.mode}-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  console.log(`\nims-llm-edge bench (${report.mode}, ${rounds} round${rounds === 1 ? "" : "s"} interleaved, provider ${flags.provider})`);
+  console.log(`machine: ${machineBefore.cpu}, ${machineBefore.cores} cores, Node ${machineBefore.node}, workerd ${machineBefore.workerd}, load ${machineBefore.loadavg.map((n) => n.toFixed(2)).join(" ")}`);
+  console.log(`bundle: ${kib(bundle.size.bytes)} as deployed; ${kib(bundle.size.minifiedBytes)} minified, ${kib(bundle.size.minifiedGzipBytes)} minified+gzip`);
+  console.log(
+    `startup (spawn to listening / to first answer): worker ${worker.listenMs.toFixed(0)} / ${worker.firstResponseMs.toFixed(0)} ms, floor ${floor.listenMs.toFixed(0)} / ${floor.firstResponseMs.toFixed(0)} ms`,
+  );
+  console.log(`CPU ms/req = CPU seconds per 1,000 requests of the target's workerd process tree; + columns are over direct.\n`);
+  console.log(formatTable(summaries));
+  const failures = summaries.filter((summary) => summary.ok < summary.total);
+  for (const failure of failures) console.log(`\nFAILED ${failure.scenario} / ${failure.target}: ${failure.errors.join("; ")}`);
+  console.log(`\nJSON: ${out}`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(error);
+} finally {
+  await stopAll();
+}
+process.exit(code);
