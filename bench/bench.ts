@@ -1,6 +1,7 @@
 // npm run bench: the worker's cost over the model's own, measured on bare workerd.
 // Flags: --quick (CI: small counts, fails only on wrong answers), --load (1,000 concurrent
-// streams and memory), --rounds N, --provider NAME (default openai), --out FILE.
+// streams and memory), --rounds N, --provider NAME (default openai), --out FILE,
+// --scenario TEXT (only scenarios whose name holds it), --experiment a,b,c (the variants of bench/experiments/stream-variants.ts instead of the worker).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -37,6 +38,8 @@ const { values: flags } = parseArgs({
     rounds: { type: "string" },
     provider: { type: "string", default: "openai" },
     out: { type: "string" },
+    experiment: { type: "string" },
+    scenario: { type: "string" },
   },
 });
 
@@ -52,6 +55,9 @@ interface Target {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const stops: (() => Promise<void>)[] = [];
+const startedPids: Record<string, number> = {};
+/** Every process this run started, by name, so a caller can check they are gone. */
+const pids = () => ({ ...startedPids });
 const stopAll = async () => {
   closeClient();
   await Promise.all(stops.splice(0).map((stop) => stop()));
@@ -82,31 +88,54 @@ async function main(): Promise<number> {
   const bundle = buildBundle();
   const mock = await startMockProcess(UPSTREAM_KEY);
   stops.push(mock.stop);
+  startedPids.mock = mock.pid;
   const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY };
   const workerVars = { ...bundle.vars, ...upstream, MODEL_PROVIDER: flags.provider, API_KEYS: API_KEY, IMS_TOKENS: IMS_TOKEN };
   const worker = await startWorkerd("worker", { ...bundle, vars: workerVars });
   stops.push(worker.stop);
-
-  if (flags.load) {
-    const result = await loadRun({ workerUrl: worker.url, workerPid: worker.pid, apiKey: API_KEY, quick: flags.quick });
-    return result.ok ? 0 : 1;
-  }
+  startedPids.worker = worker.pid;
+  const fromUpstream = (profile: StreamProfile) => replyText(profile);
+  // The demo model answers without an upstream; measuring it checks the harness and the worker's own framing.
+  const fromWorker = flags.provider === "demo" ? (profile: StreamProfile) => demoReply([{ role: "user", content: profileMessage(profile) }]) : fromUpstream;
 
   const floorModule = join(root, ".build", "bench", "floor", "floor-worker.js");
   mkdirSync(dirname(floorModule), { recursive: true });
   copyFileSync(join(import.meta.dirname, "floor-worker.js"), floorModule);
   const floor = await startWorkerd("floor", { ...bundle, modulePath: floorModule, vars: upstream });
   stops.push(floor.stop);
+  startedPids.floor = floor.pid;
 
-  const fromUpstream = (profile: StreamProfile) => replyText(profile);
-  const fromWorker = flags.provider === "demo" ? (profile: StreamProfile) => demoReply([{ role: "user", content: profileMessage(profile) }]) : fromUpstream;
   const targets: Target[] = [
     { name: "direct", url: `http://127.0.0.1:${mock.port}/v1/chat/completions`, wire: "openai-sse", credential: UPSTREAM_KEY, pid: undefined, expectedText: fromUpstream },
     { name: "floor", url: `${floor.url}/v1/chat/completions`, wire: "openai-sse", credential: "", pid: floor.pid, expectedText: fromUpstream },
     { name: "spec1", url: `${worker.url}/v1/chat/completions`, wire: "openai-sse", credential: API_KEY, pid: worker.pid, expectedText: fromWorker },
     { name: "spec2", url: `${worker.url}/`, wire: "alibaba-form", credential: IMS_TOKEN, pid: worker.pid, expectedText: fromWorker },
   ];
-  const scenarios = flags.quick ? quickScenarios : fullScenarios;
+  if (flags.load) {
+    const runs = [];
+    // The floor first: its memory under the same load is what workerd itself keeps.
+    for (const target of targets.filter((candidate) => candidate.name === "floor" || candidate.name === "spec1")) {
+      runs.push(await loadRun({ ...target, pid: target.pid! }, flags.quick));
+    }
+    const out = flags.out ?? join(root, "bench", "results", `load-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: machine(), processes: pids(), runs }, null, 2)}\n`);
+    console.log(`\nJSON: ${out}`);
+    return runs.every((run) => run.passes.every((pass) => pass.ok === pass.streams)) ? 0 : 1;
+  }
+
+  if (flags.experiment) {
+    const module = join(root, ".build", "bench", "experiment", "index.js");
+    execFileSync(join(root, "node_modules", ".bin", "esbuild"), [join(import.meta.dirname, "experiments", "stream-variants.ts"), "--bundle", "--format=esm", `--outfile=${module}`, "--log-level=warning"]);
+    const experiment = await startWorkerd("experiment", { ...bundle, modulePath: module, vars: upstream });
+    stops.push(experiment.stop);
+    startedPids.experiment = experiment.pid;
+    targets.splice(2);
+    for (const variant of flags.experiment.split(",")) {
+      targets.push({ name: variant, url: `${experiment.url}/${variant}/chat/completions`, wire: "openai-sse", credential: "", pid: experiment.pid, expectedText: fromUpstream });
+    }
+  }
+  const scenarios = (flags.quick ? quickScenarios : fullScenarios).filter((scenario) => scenario.name.includes(flags.scenario ?? ""));
   const rounds = Number(flags.rounds ?? (flags.quick ? 1 : 3));
   const warmup = { name: "warm-up", profile: scenarios[0]!.profile, concurrency: 4, requests: flags.quick ? 4 : WARMUP_CALLS };
   for (const target of targets) await runBatch(target, warmup, 0);
@@ -132,6 +161,7 @@ async function main(): Promise<number> {
       worker: { listenMs: worker.listenMs, firstResponseMs: worker.firstResponseMs },
       floor: { listenMs: floor.listenMs, firstResponseMs: floor.firstResponseMs },
     },
+    processes: pids(),
     scenarios,
     summaries,
   };

@@ -1,0 +1,268 @@
+// Ways to build the Spec 1 body from an upstream SSE stream, side by side in one worker, so
+// their CPU can be compared in one interleaved run: `npm run bench -- --experiment`.
+// Each variant does the same work (decode, parse every event, JSON.parse, re-frame, encode);
+// only the stream machinery differs. The path's first segment picks the variant.
+import { createParser } from "eventsource-parser";
+import { ChunkFramer } from "../../worker/stream/chunk-framer.ts";
+import type { Delta } from "../../worker/providers/provider.ts";
+
+interface Env {
+  UPSTREAM_BASE_URL: string;
+  UPSTREAM_API_KEY: string;
+}
+
+const encoder = new TextEncoder();
+/** Bytes per BYOB read: larger than any one model event, small enough to reuse cheaply. */
+const READ_BYTES = 16 * 1024;
+const HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+
+function readEvent(data: string, batch: Delta[]) {
+  const chunk = JSON.parse(data) as { choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[] };
+  const choice = chunk.choices?.[0];
+  if (typeof choice?.delta?.content === "string" && choice.delta.content !== "") batch.push({ kind: "text", text: choice.delta.content });
+  if (choice?.finish_reason === "stop") batch.push({ kind: "finish", reason: "stop" });
+}
+
+/** Decoder + SSE parser + delta reader: one read in, one batch out. */
+function eventReader() {
+  const decoder = new TextDecoder();
+  let batch: Delta[] = [];
+  let ended = false;
+  const parser = createParser({
+    onEvent(event) {
+      if (event.data === "[DONE]") ended = true;
+      else readEvent(event.data, batch);
+    },
+  });
+  return {
+    read(bytes: Uint8Array): Delta[] {
+      parser.feed(decoder.decode(bytes, { stream: true }));
+      const out = batch;
+      batch = [];
+      return out;
+    },
+    get ended() {
+      return ended;
+    },
+  };
+}
+
+async function* batches(body: ReadableStream<Uint8Array>): AsyncGenerator<Delta[]> {
+  const reader = body.getReader();
+  const events = eventReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    const batch = events.read(value);
+    if (batch.length) yield batch;
+    if (events.ended) return;
+  }
+}
+
+const framer = () => new ChunkFramer("chatcmpl-x", 1_700_000_000, "bench-model", false);
+
+type Variant = (upstream: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+
+const variants: Record<string, Variant> = {
+  /** The floor again, in this worker, as the yardstick. */
+  passthrough: (upstream) => upstream,
+
+  /** Pull stream over an async generator, each read raced against an abort promise (the shape of the current worker). */
+  "pull-gen-race": (upstream) => {
+    const it = batches(upstream);
+    const f = framer();
+    const abort = new Promise<never>(() => undefined);
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await Promise.race([it.next(), abort]);
+        if (next.done) {
+          controller.enqueue(encoder.encode(f.end()));
+          controller.close();
+        } else controller.enqueue(encoder.encode(f.frame(next.value)));
+      },
+    });
+  },
+
+  /** The same without the race. */
+  "pull-gen": (upstream) => {
+    const it = batches(upstream);
+    const f = framer();
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await it.next();
+        if (next.done) {
+          controller.enqueue(encoder.encode(f.end()));
+          controller.close();
+        } else controller.enqueue(encoder.encode(f.frame(next.value)));
+      },
+    });
+  },
+
+  /** Pull stream reading the upstream directly: no generator. */
+  "pull-direct": (upstream) => {
+    const reader = upstream.getReader();
+    const events = eventReader();
+    const f = framer();
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        for (;;) {
+          const { done, value } = await reader.read();
+          const out = done ? "" : f.frame(events.read(value));
+          if (done || events.ended) {
+            controller.enqueue(encoder.encode(out + f.end()));
+            controller.close();
+            return;
+          }
+          if (out) return controller.enqueue(encoder.encode(out));
+        }
+      },
+    });
+  },
+
+  /** One TransformStream stage: workerd pumps the upstream into it. */
+  transform: (upstream) => {
+    const events = eventReader();
+    const f = framer();
+    return upstream.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(bytes, controller) {
+          if (events.ended) return;
+          let out = f.frame(events.read(bytes));
+          if (events.ended) out += f.end();
+          if (out) controller.enqueue(encoder.encode(out));
+        },
+      }),
+    );
+  },
+
+  /** A read loop writing into an IdentityTransformStream: the body the runtime sends is a native stream. */
+  "identity-writer": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    void writeLoop(upstream, writable.getWriter(), true);
+    return readable;
+  },
+
+  /** The same loop writing into a JS TransformStream. */
+  "ts-writer": (upstream) => {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    void writeLoop(upstream, writable.getWriter(), true);
+    return readable;
+  },
+
+  /** The machinery alone: read and write every chunk through JS, no parsing. */
+  "identity-copy": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const reader = upstream.getReader();
+    void (async () => {
+      for (let next = await reader.read(); !next.done; next = await reader.read()) await writer.write(next.value);
+      await writer.close();
+    })();
+    return readable;
+  },
+
+  /** identity-copy reading into one reused buffer (BYOB) instead of a fresh one per read. */
+  "identity-byob-copy": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const reader = upstream.getReader({ mode: "byob" });
+    void (async () => {
+      let buffer = new ArrayBuffer(READ_BYTES);
+      for (;;) {
+        const next = await reader.read(new Uint8Array(buffer));
+        if (next.done || !next.value) break;
+        await writer.write(next.value.slice());
+        buffer = next.value.buffer;
+      }
+      await writer.close();
+    })();
+    return readable;
+  },
+
+  /** identity-writer reading into one reused buffer. */
+  "identity-byob": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const reader = upstream.getReader({ mode: "byob" });
+    const events = eventReader();
+    const f = framer();
+    void (async () => {
+      let buffer = new ArrayBuffer(READ_BYTES);
+      for (;;) {
+        const next = await reader.read(new Uint8Array(buffer));
+        const done = next.done || !next.value;
+        let out = done ? "" : f.frame(events.read(next.value!));
+        if (done || events.ended) out += f.end();
+        if (out) await writer.write(encoder.encode(out));
+        if (done || events.ended) break;
+        buffer = next.value!.buffer;
+      }
+      await writer.close();
+    })();
+    return readable;
+  },
+
+  /** The same through a pull stream. */
+  "pull-copy": (upstream) => {
+    const reader = upstream.getReader();
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+    });
+  },
+
+  /** identity-writer without awaiting each write: backpressure only when the writer says so. */
+  "identity-nowait": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    void writeLoop(upstream, writable.getWriter(), false);
+    return readable;
+  },
+
+  /** The identity loop over the async generator, to price the generator alone. */
+  "identity-gen": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const f = framer();
+    void (async () => {
+      for await (const batch of batches(upstream)) await writer.write(encoder.encode(f.frame(batch)));
+      await writer.write(encoder.encode(f.end()));
+      await writer.close();
+    })();
+    return readable;
+  },
+};
+
+async function writeLoop(upstream: ReadableStream<Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>, awaitEach: boolean) {
+  const reader = upstream.getReader();
+  const events = eventReader();
+  const f = framer();
+  for (;;) {
+    const { done, value } = await reader.read();
+    let out = done ? "" : f.frame(events.read(value));
+    if (done || events.ended) out += f.end();
+    if (out) {
+      const written = writer.write(encoder.encode(out));
+      if (awaitEach) await written;
+      else if ((writer.desiredSize ?? 0) <= 0) await writer.ready;
+    }
+    if (done || events.ended) break;
+  }
+  await writer.close();
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    if (request.method === "GET") return new Response("ok");
+    const variant = variants[new URL(request.url).pathname.split("/")[1] ?? ""];
+    if (!variant) return new Response("no such variant", { status: 404 });
+    const upstream = await fetch(`${env.UPSTREAM_BASE_URL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${env.UPSTREAM_API_KEY}` },
+      body: request.body,
+    });
+    return new Response(variant(upstream.body!), { headers: HEADERS });
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,78 @@
+// The benchmark, run small on every `npm test` so it never rots: it must start everything it
+// needs, get a verified answer to every call on every target, and stop what it started.
+// It asserts correctness only; times and CPU figures vary by machine and are not checked.
+import { execFile } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { root } from "./support/paths.ts";
+
+interface Outcome {
+  code: number | null;
+  output: string;
+}
+
+function bench(args: string[]): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, "bench", "bench.ts"), ...args], { cwd: root, timeout: 150_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}\n${stderr}` });
+    });
+  });
+}
+
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("bench --quick", () => {
+  it("verifies every call on direct, the floor and both routes, and writes the report", { timeout: 180_000 }, async () => {
+    const out = join(tmpdir(), `ims-bench-quick-${process.pid}.json`);
+    try {
+      const { code, output } = await bench(["--quick", "--out", out]);
+      expect(code, output).toBe(0);
+      const report = JSON.parse(readFileSync(out, "utf8")) as {
+        summaries: { target: string; scenario: string; ok: number; total: number; cpuMsPerRequest: number | null }[];
+        bundle: { minifiedGzipBytes: number };
+        processes: Record<string, number>;
+      };
+      const targets = new Set(report.summaries.map((summary) => summary.target));
+      expect([...targets].sort()).toEqual(["direct", "floor", "spec1", "spec2"]);
+      for (const summary of report.summaries) {
+        expect(summary.total, `${summary.scenario} ${summary.target}`).toBeGreaterThan(0);
+        expect(summary.ok, `${summary.scenario} ${summary.target}`).toBe(summary.total);
+      }
+      expect(report.bundle.minifiedGzipBytes).toBeGreaterThan(0);
+      expect(output).toContain("| scenario | target |");
+      expect(Object.keys(report.processes).sort()).toEqual(["floor", "mock", "worker"]);
+      for (const pid of Object.values(report.processes)) expect(processAlive(pid), `process ${pid} still running`).toBe(false);
+    } finally {
+      rmSync(out, { force: true });
+    }
+  });
+
+  it("holds a hundred concurrent streams through the worker and reports memory", { timeout: 180_000 }, async () => {
+    const out = join(tmpdir(), `ims-bench-load-${process.pid}.json`);
+    try {
+      const { code, output } = await bench(["--load", "--quick", "--out", out]);
+      expect(code, output).toBe(0);
+      const report = JSON.parse(readFileSync(out, "utf8")) as {
+        runs: { target: string; restRss: number; passes: { ok: number; streams: number; peakRss: number }[] }[];
+        processes: Record<string, number>;
+      };
+      expect(report.runs.map((run) => run.target)).toEqual(["floor", "spec1"]);
+      for (const run of report.runs) {
+        expect(run.restRss).toBeGreaterThan(0);
+        for (const pass of run.passes) expect(pass.ok).toBe(pass.streams);
+      }
+      for (const pid of Object.values(report.processes)) expect(processAlive(pid), `process ${pid} still running`).toBe(false);
+    } finally {
+      rmSync(out, { force: true });
+    }
+  });
+});
