@@ -6,15 +6,15 @@ import { alibabaText } from "./routes/alibaba-text.ts";
 import { chatCompletions } from "./routes/chat-completions.ts";
 import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
+import { requestLog } from "./stream/request-log.ts";
 
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
 const isAlibabaRoute = (request: IRequest) => new URL(request.url).pathname === "/";
 
 function errorResponse(error: unknown, request: IRequest): Response {
   const apiError = asApiError(error);
-  if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
-    console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
-  }
+  // A request whose model call already wrote its line (a failed reply) is not logged twice.
+  requestLog(request).fail(apiError);
   const requestId = request.requestId as string;
   return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, requestId) : openaiErrorResponse(apiError, requestId);
 }

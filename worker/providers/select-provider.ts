@@ -1,9 +1,10 @@
 import type { Config, ProviderName } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
 import { demo } from "./demo.ts";
+import { openaiCompatible } from "./openai-compatible.ts";
 import type { Provider } from "./provider.ts";
 
-const providers: Partial<Record<ProviderName, Provider>> = { demo };
+const providers: Partial<Record<ProviderName, Provider>> = { demo, openai: openaiCompatible };
 
 /** The provider MODEL_PROVIDER names. */
 export function selectProvider(config: Config): Provider {

@@ -1,0 +1,76 @@
+import type { IRequest } from "itty-router";
+import { asApiError } from "../http/api-error.ts";
+import { statusOf } from "../http/error-response.ts";
+
+/** How a request ended, as the log line reports it. */
+export type Outcome = "ok" | "error" | "fallback" | "cancelled";
+
+interface Described {
+  route: "spec1" | "spec2";
+  provider: string;
+  instanceId?: string | undefined;
+  channelId?: string | undefined;
+  sentenceId?: string | number | undefined;
+}
+
+/**
+ * The one structured line a request writes when it is over: for a stream that is when the
+ * stream ends, not when its headers go out. It carries identifiers and timings only: never a
+ * secret, never message content.
+ */
+export class RequestLog {
+  private readonly startedAt = Date.now();
+  private firstTokenAt: number | undefined;
+  private described: Described | undefined;
+  private written = false;
+  /** Batches of deltas the model produced. */
+  chunks = 0;
+
+  private readonly requestId: string;
+
+  constructor(requestId: string) {
+    this.requestId = requestId;
+  }
+
+  describe(described: Described): void {
+    this.described = described;
+  }
+
+  firstToken(): void {
+    this.firstTokenAt ??= Date.now();
+  }
+
+  /** Writes the line; later calls are ignored, so whoever sees the end first reports it. */
+  write(status: number, outcome: Outcome, error?: { code: string; detail: string | undefined }): void {
+    if (this.written) return;
+    this.written = true;
+    const line = {
+      level: status >= 500 ? "error" : "info",
+      requestId: this.requestId,
+      ...this.described,
+      status,
+      outcome,
+      ttftMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
+      durationMs: Date.now() - this.startedAt,
+      chunks: this.chunks,
+      ...(error && { code: error.code, ...(error.detail !== undefined && { detail: error.detail }) }),
+    };
+    if (status >= 500) console.error(JSON.stringify(line));
+    else console.log(JSON.stringify(line));
+  }
+
+  /** Writes the line for a request that failed with `error`. */
+  fail(error: unknown): void {
+    const apiError = asApiError(error);
+    this.write(statusOf(apiError), "error", { code: apiError.code, detail: apiError.detail });
+  }
+}
+
+const logs = new WeakMap<IRequest, RequestLog>();
+
+/** The log of this request, created on first use. */
+export function requestLog(request: IRequest): RequestLog {
+  let log = logs.get(request);
+  if (!log) logs.set(request, (log = new RequestLog(String(request.requestId))));
+  return log;
+}
