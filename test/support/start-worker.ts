@@ -4,8 +4,13 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { builtWorkerDir, root } from "./paths.ts";
 
 export interface RunningWorker {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>, through Miniflare's entry worker (as `wrangler dev` serves it). */
   url: string;
+  /**
+   * The worker's own socket, with no Miniflare entry worker in between: as on Cloudflare, a
+   * client that disconnects aborts request.signal here (the entry worker does not pass that on).
+   */
+  directUrl: string;
   mf: Miniflare;
   dispose: () => Promise<void>;
 }
@@ -28,7 +33,9 @@ export async function startWorker(vars: Record<string, string> = {}): Promise<Ru
     bindings: { ...(workerOptions.bindings as Record<string, string>), API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN, ...vars },
     host: "127.0.0.1",
     port: 0,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
   const url = (await mf.ready).origin;
-  return { url, mf, dispose: () => mf.dispose() };
+  const directUrl = (await mf.unsafeGetDirectURL()).origin;
+  return { url, directUrl, mf, dispose: () => mf.dispose() };
 }

@@ -12,6 +12,18 @@ const truncated = () =>
   new ApiError("upstream_error", "The model's stream ended before the reply was complete.", { detail: "upstream stream closed without [DONE] or finish_reason" });
 
 /**
+ * A connection that broke while being read. Before anything was received it is a connection
+ * failure like any other (retried once); after, the reply is incomplete.
+ */
+const broken = (error: unknown, yielded: boolean) => {
+  if (error instanceof ApiError) return error;
+  const detail = `upstream read failed: ${error instanceof Error ? error.message : String(error)}`;
+  return yielded
+    ? new ApiError("upstream_error", "The connection to the model server broke mid-reply.", { detail })
+    : new ApiError("upstream_unavailable", "The connection to the model server broke.", { detail });
+};
+
+/**
  * Reads a server-sent event stream from a model and yields one batch of deltas per network
  * read, so the caller can write each batch in one write: no intermediate stream stages and no
  * re-splitting. One TextDecoder (in stream mode, so a character split across reads is joined)
@@ -30,8 +42,10 @@ export async function* upstreamEvents(body: ReadableStream<Uint8Array>, readEven
     // eventsource-parser buffers an unfinished event; this bounds that buffer and so memory.
     maxBufferSize: maxEventBytes,
     onEvent(event) {
-      if (ended) return;
-      if (event.data === END_MARKER) ended = true;
+      if (ended || oversized) return;
+      // An event that arrived whole in one read was never buffered, so it is measured here.
+      if (event.data.length > maxEventBytes) oversized = true;
+      else if (event.data === END_MARKER) ended = true;
       else readEvent(event.data, batch);
     },
     onError(error) {
@@ -39,9 +53,16 @@ export async function* upstreamEvents(body: ReadableStream<Uint8Array>, readEven
     },
   });
   let finished = false;
+  let yielded = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        throw broken(error, yielded);
+      }
+      const { done, value } = next;
       if (done) {
         // A last event without its blank line is still an event (some servers end that way).
         parser.feed(decoder.decode());
@@ -54,6 +75,7 @@ export async function* upstreamEvents(body: ReadableStream<Uint8Array>, readEven
         for (const delta of batch) if (delta.kind === "finish") finished = true;
         const out = batch;
         batch = [];
+        yielded = true;
         yield out;
       }
       if (ended) return;
