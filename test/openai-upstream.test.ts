@@ -1,9 +1,12 @@
 // MODEL_PROVIDER=openai against a real loopback model server, with the openai SDK as IMS.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fullExtendData } from "../contracts/conformance/ims-requests.ts";
 import { schemaViolation } from "../contracts/conformance/published-schemas.ts";
 import { startFakeUpstream, textReply, type FakeUpstream } from "./support/fake-upstream.ts";
+import { root } from "./support/paths.ts";
 import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from "./support/start-worker.ts";
 
 const UPSTREAM_KEY = "sk-upstream-secret-1";
@@ -92,5 +95,60 @@ describe("openai provider, happy path", () => {
     expect(completion.choices[0]!.message.content).toBe(replyText);
     expect(completion.choices[0]!.finish_reason).toBe("stop");
     expect(JSON.parse(upstream.requests.at(-1)!.body).stream).toBe(true);
+  });
+});
+
+/** Cuts bytes at pseudo-random points (a fixed seed, so a failure replays), with a pause after each piece so each is its own network read. */
+function cut(bytes: Uint8Array, seed: number): (Uint8Array | { wait: number })[] {
+  const steps: (Uint8Array | { wait: number })[] = [];
+  let state = seed;
+  for (let at = 0; at < bytes.length; ) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const size = 1 + (state % 97);
+    steps.push(bytes.subarray(at, at + size), { wait: 2 });
+    at += size;
+  }
+  return steps;
+}
+
+describe("recorded upstream streams through the worker", () => {
+  const fixture = (name: string) => new Uint8Array(readFileSync(join(root, "test", "fixtures", name)));
+
+  it("vLLM: a hang-up tool call arrives intact, with the text, finish_reason tool_calls and usage", async () => {
+    upstream.reply({ body: cut(fixture("vllm-tool-calls.sse"), 7) });
+    const stream = await client.chat.completions.create({ model: "m", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "bye" }] });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    for (const chunk of chunks) expect(schemaViolation("openai-chat-chunk", chunk)).toBeNull();
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe('Okay, goodbye! <imsagent_hangup endword="Bye"/>');
+    const calls = chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []);
+    expect(calls[0]).toMatchObject({ index: 0, id: "chatcmpl-tool-3b1e", type: "function", function: { name: "hangup" } });
+    expect(calls.map((call) => call.function?.arguments ?? "").join("")).toBe('{"reason": "user said bye"}');
+    expect(chunks.filter((chunk) => chunk.choices[0]?.finish_reason).map((chunk) => chunk.choices[0]!.finish_reason)).toEqual(["tool_calls"]);
+    expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 57, completion_tokens: 24, total_tokens: 81 });
+  });
+
+  it("DashScope compatible mode: reasoning left out, Chinese text and emoji whole across cuts", async () => {
+    for (const seed of [1, 2, 3]) {
+      upstream.reply({ body: cut(fixture("dashscope-reasoning.sse"), seed) });
+      const stream = await client.chat.completions.create({ model: "qwen-plus", stream: true, messages: [{ role: "user", content: "明天天气？" }] });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      expect(text).toBe("明天杭州晴，最高气温 22°C。🌤");
+    }
+  });
+
+  it("Ollama behind a proxy: pings and CRLF, exactly one [DONE]", async () => {
+    upstream.reply({ body: cut(fixture("ollama-crlf-pings.sse"), 5) });
+    const response = await fetch(`${worker.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama3.2", stream: true, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const events = (await response.text()).split("\n\n").filter(Boolean);
+    expect(events.filter((event) => event === "data: [DONE]")).toHaveLength(1);
+    expect(events.at(-1)).toBe("data: [DONE]");
+    const text = events.slice(0, -1).map((event) => JSON.parse(event.slice("data: ".length)).choices[0].delta.content ?? "").join("");
+    expect(text).toBe("Sure — here it is: naïve café ☕");
   });
 });
