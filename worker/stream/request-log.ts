@@ -1,6 +1,6 @@
-import type { IRequest } from "itty-router";
 import { asApiError } from "../http/api-error.ts";
 import { statusOf } from "../http/error-response.ts";
+import type { WorkerRequest } from "../http/worker-request.ts";
 
 /** How a request ended, as the log line reports it. */
 export type Outcome = "ok" | "error" | "fallback" | "cancelled";
@@ -66,11 +66,11 @@ export class RequestLog {
   }
 }
 
-const logs = new WeakMap<IRequest, RequestLog>();
+const logs = new WeakMap<WorkerRequest, RequestLog>();
 
 /** The log of this request, created on first use. */
-export function requestLog(request: IRequest): RequestLog {
+export function requestLog(request: WorkerRequest): RequestLog {
   let log = logs.get(request);
-  if (!log) logs.set(request, (log = new RequestLog(String(request.requestId))));
+  if (!log) logs.set(request, (log = new RequestLog(request.requestId)));
   return log;
 }
