@@ -45,7 +45,8 @@ export class RequestLog {
     if (this.written) return;
     this.written = true;
     const line = {
-      level: status >= 500 ? "error" : "info",
+      // A fallback answered the caller, but the model still failed: worth a look, not an alert.
+      level: status >= 500 ? "error" : outcome === "fallback" ? "warn" : "info",
       requestId: this.requestId,
       ...this.described,
       status,
