@@ -125,6 +125,19 @@ async function viaSpec2(worker: RunningWorker) {
   return { status: response.status, body: (await response.json()) as { Text?: string; Code?: string } };
 }
 
+describe("timeouts", () => {
+  // Bounded by the test's own timeout: with the idle deadline lost, the stall would last the full first-token timeout.
+  it("the idle timeout holds when the first-token timeout is much longer", { timeout: 5000 }, async () => {
+    const worker = await startWorker({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: upstream.url, FIRST_TOKEN_TIMEOUT_MS: "30000", IDLE_TIMEOUT_MS: "300" });
+    try {
+      upstream.reply({ body: [...started, { wait: 100 }, `data: ${JSON.stringify(upstreamChunk({ content: " there" }))}\n\n`, "hang"] });
+      expect(await viaSdk(worker)).toEqual({ text: "Hello there", streamError: "upstream_timeout" });
+    } finally {
+      await worker.dispose();
+    }
+  });
+});
+
 describe("fault matrix", () => {
   for (const row of matrix) {
     it(`${row.fault} -> Spec 1: ${"http" in row.spec1 ? `HTTP ${row.spec1.http} ${row.spec1.code}` : `streamed text then ${row.spec1.then}`}`, async () => {

@@ -3,6 +3,7 @@ import type { FormMessage } from "../../contracts/alibaba/form-request.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "./is-record.ts";
+import { plainText } from "./plain-text.ts";
 import type { ModelCall, Provider } from "./provider.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";
 import { upstreamUrl } from "./upstream-url.ts";
@@ -13,7 +14,7 @@ function formMessages(messages: readonly ChatMessage[]): FormMessage[] {
   for (const message of messages) {
     // Tool calls and their results have no place in Spec 2; the spoken turns carry the conversation.
     if (message.role === "tool" || message.role === "function") continue;
-    const content = typeof message.content === "string" ? message.content : (message.content ?? []).flatMap((part) => (part.type === "text" ? [part.text] : [])).join("\n");
+    const content = plainText(message.content);
     if (message.role === "assistant" && content === "") continue;
     out.push({ role: message.role === "developer" ? "system" : message.role, content });
   }

@@ -1,14 +1,15 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
 import { upstreamEvents } from "../stream/upstream-events.ts";
+import { plainText } from "./plain-text.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
 import { workersAiEventDeltas } from "./workers-ai-event-deltas.ts";
 
-/** Workers AI text models take plain-text turns; image parts are left out, text parts joined. */
+/** Workers AI text models take plain-text turns. */
 const aiMessages = (messages: readonly ChatMessage[]) =>
   messages.map((message) => ({
     role: message.role === "developer" ? "system" : message.role,
-    content: typeof message.content === "string" ? message.content : (message.content ?? []).flatMap((part) => (part.type === "text" ? [part.text] : [])).join("\n"),
+    content: plainText(message.content),
     ...(message.role === "tool" && { tool_call_id: message.tool_call_id }),
   }));
 

@@ -31,6 +31,8 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   private started = false;
   private over = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer fires; it must never be later than the deadline of the read in progress. */
+  private armedFor = 0;
 
   constructor(settings: Config["stream"], log: RequestLog) {
     this.settings = settings;
@@ -43,11 +45,12 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     });
     // Nobody may be reading when the reply is aborted; the rejection is observed by the next read.
     this.aborted.catch(() => undefined);
-    this.arm(Math.min(this.deadline, this.endsAt) - now);
+    this.arm(Math.min(this.deadline, this.endsAt), now);
   }
 
-  private arm(delay: number) {
-    this.timer = setTimeout(() => this.check(), Math.max(1, delay));
+  private arm(at: number, now: number) {
+    this.armedFor = at;
+    this.timer = setTimeout(() => this.check(), Math.max(1, at - now));
   }
 
   private check() {
@@ -61,7 +64,8 @@ export class ReplyGuard implements AsyncIterator<Batch> {
         : new ApiError("upstream_timeout", "The model did not start its reply in time.", { detail: `first-token timeout ${firstTokenTimeoutMs} ms` });
       this.controller.abort(error);
     } else {
-      this.arm((this.waiting ? Math.min(this.deadline, this.endsAt) : this.endsAt) - now);
+      // With no read in progress, the next one's deadline is at least an idle gap away.
+      this.arm(Math.min(this.waiting ? this.deadline : now + idleTimeoutMs, this.endsAt), now);
     }
   }
 
@@ -72,7 +76,15 @@ export class ReplyGuard implements AsyncIterator<Batch> {
 
   private async read(): Promise<IteratorResult<Batch>> {
     this.waiting = true;
-    if (this.started) this.deadline = Date.now() + this.settings.idleTimeoutMs;
+    if (this.started) {
+      const now = Date.now();
+      this.deadline = now + this.settings.idleTimeoutMs;
+      // Only after the first token can the timer be set later than this (for the first-token deadline).
+      if (this.armedFor > this.deadline && this.timer !== undefined) {
+        clearTimeout(this.timer);
+        this.arm(this.deadline, now);
+      }
+    }
     try {
       const result = await Promise.race([this.inner!.next(), this.aborted]);
       if (result.done) this.end(200, "ok");
