@@ -152,3 +152,63 @@ describe("recorded upstream streams through the worker", () => {
     expect(text).toBe("Sure — here it is: naïve café ☕");
   });
 });
+
+describe("the request's log line", () => {
+  const lines: { message: string; level: string }[] = [];
+  let logged: RunningWorker;
+
+  beforeAll(async () => {
+    logged = await startWorker({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: upstream.url, UPSTREAM_API_KEY: UPSTREAM_KEY }, { onLog: (line) => lines.push(line) });
+  });
+  afterAll(() => logged?.dispose());
+
+  /** The worker's log reaches the test through a pipe, a little after the response. */
+  async function parsed(count: number) {
+    for (let waited = 0; lines.length < count && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // and nothing more arrives
+    return lines.map((line) => JSON.parse(line.message) as Record<string, unknown>);
+  }
+
+  it("is one JSON line per request, written when the stream ends, with ids and timings and no secret or content", async () => {
+    lines.length = 0;
+    upstream.reply({ body: [...textReply(["Secret", " plans"]).slice(0, 2), { wait: 300 }, ...textReply(["Secret", " plans"]).slice(2)] });
+    const sdk = new OpenAI({ baseURL: `${logged.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0 });
+    const stream = await sdk.chat.completions.create({
+      model: "m",
+      stream: true,
+      messages: [{ role: "user", content: "my password is hunter2" }],
+      ...({ extendData: fullExtendData } as object),
+    });
+    for await (const _ of stream);
+
+    const written = await parsed(1);
+    expect(written).toHaveLength(1);
+    const line = written[0]!;
+    expect(line).toMatchObject({
+      level: "info",
+      route: "spec1",
+      provider: "openai",
+      instanceId: fullExtendData.instanceId,
+      channelId: fullExtendData.channelId,
+      sentenceId: fullExtendData.sentenceId,
+      status: 200,
+      outcome: "ok",
+      chunks: 3,
+    });
+    expect(line.ttftMs).toBeLessThan(line.durationMs as number);
+    // The upstream paused 300 ms after the first token: the line was written after the stream, not with the headers.
+    expect(line.durationMs).toBeGreaterThanOrEqual(300);
+    for (const secret of [UPSTREAM_KEY, TEST_API_KEY, "hunter2", "Secret", "plans"]) expect(lines[0]!.message).not.toContain(secret);
+  });
+
+  it("names the failure by code and internal detail, without the upstream's message", async () => {
+    lines.length = 0;
+    upstream.reply({ status: 400, headers: { "content-type": "application/json" }, body: ['{"error":{"message":"messages[0].content hunter2 is bad","type":"invalid_request_error","code":"bad_content"}}'] });
+    const response = await fetch(`${logged.url}/`, { method: "POST", body: new URLSearchParams({ Message: '[{"role":"user","content":"hunter2"}]', Token: TEST_IMS_TOKEN }) });
+    expect(response.status).toBe(502);
+    expect(await parsed(1)).toEqual([
+      expect.objectContaining({ level: "error", route: "spec2", status: 502, outcome: "error", code: "upstream_error", detail: "upstream HTTP 400 type=invalid_request_error code=bad_content" }),
+    ]);
+    expect(lines[0]!.message).not.toContain("hunter2");
+  });
+});

@@ -22,6 +22,8 @@ export const TEST_IMS_TOKEN = "test-ims-token-1";
 export interface WorkerOptions {
   /** Binds AI to a stand-in for the Workers AI binding that forwards run() to this URL. */
   aiUpstreamUrl?: string;
+  /** Receives each line the worker logs (console.log / console.error), instead of the test's output. */
+  onLog?: (line: { message: string; level: string }) => void;
 }
 
 const AI_STAND_IN = "ai-stand-in";
@@ -44,7 +46,13 @@ export async function startWorker(vars: Record<string, string> = {}, options: Wo
   };
   // A wrapped binding runs inside the worker that uses it, under that worker's compatibility date.
   const aiStandIn = { name: AI_STAND_IN, modules: true, scriptPath: join(root, "test", "support", "ai-stand-in.js") };
-  const mf = new Miniflare({ host: "127.0.0.1", port: 0, workers: options.aiUpstreamUrl ? [worker, aiStandIn] : [worker] });
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    workers: options.aiUpstreamUrl ? [worker, aiStandIn] : [worker],
+    // Miniflare checks that this returns nothing.
+    ...(options.onLog && { handleStructuredLogs: (line: { message: string; level: string }) => void options.onLog!(line) }),
+  });
   const url = (await mf.ready).origin;
   const directUrl = (await mf.unsafeGetDirectURL()).origin;
   return { url, directUrl, mf, dispose: () => mf.dispose() };
