@@ -14,13 +14,17 @@ const CALLER_GONE_STATUS = 499;
  * Wraps a provider's batches with what every provider gets alike: the first-token, idle and
  * total timeouts, the caller's abort, the spoken fallback and the request's log line. One
  * AbortController per request aborts the upstream whatever stopped it. One timer per request
- * is re-armed only when it fires, so a batch costs a timestamp and a Promise.race, not a timer.
+ * is re-armed only when it fires, so a batch costs a timestamp and one promise, not a timer.
  */
 export class ReplyGuard implements AsyncIterator<Batch> {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
-  /** Rejects when the reply is aborted, raced against every upstream read (a provider may be slow to notice). */
-  private readonly aborted: Promise<never>;
+  /**
+   * Fails the read in progress when the reply is aborted, whether or not the provider notices
+   * its signal. (Not Promise.race against one abort promise: that would pile a reaction onto
+   * it per read for as long as the stream lasts.)
+   */
+  private failRead: ((reason: unknown) => void) | undefined;
   private inner: AsyncIterator<Batch> | undefined;
   private readonly settings: Config["stream"];
   private readonly log: RequestLog;
@@ -40,11 +44,7 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     const now = Date.now();
     this.endsAt = now + settings.totalTimeoutMs;
     this.deadline = now + settings.firstTokenTimeoutMs;
-    this.aborted = new Promise<never>((_, reject) => {
-      this.signal.addEventListener("abort", () => reject(this.signal.reason), { once: true });
-    });
-    // Nobody may be reading when the reply is aborted; the rejection is observed by the next read.
-    this.aborted.catch(() => undefined);
+    this.signal.addEventListener("abort", () => this.failRead?.(this.signal.reason), { once: true });
     this.arm(Math.min(this.deadline, this.endsAt), now);
   }
 
@@ -86,7 +86,12 @@ export class ReplyGuard implements AsyncIterator<Batch> {
       }
     }
     try {
-      const result = await Promise.race([this.inner!.next(), this.aborted]);
+      if (this.signal.aborted) throw this.signal.reason;
+      const next = this.inner!.next();
+      const result = await new Promise<IteratorResult<Batch>>((resolve, reject) => {
+        this.failRead = reject;
+        next.then(resolve, reject);
+      });
       if (result.done) this.end(200, "ok");
       else {
         if (!this.started) {
@@ -98,6 +103,7 @@ export class ReplyGuard implements AsyncIterator<Batch> {
       return result;
     } finally {
       this.waiting = false;
+      this.failRead = undefined;
     }
   }
 
