@@ -9,7 +9,7 @@ import { readForm } from "../http/read-form.ts";
 import { validate } from "../http/validate.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { collectReply } from "../stream/collect-reply.ts";
-import { requestLog } from "../stream/request-log.ts";
+import { RequestLog } from "../stream/request-log.ts";
 import { startReply } from "../stream/start-reply.ts";
 
 /** The model name a Spec 2 call is served under; IMS sends none, so UPSTREAM_MODEL or this. */
@@ -25,7 +25,7 @@ export async function alibabaText(request: WorkerRequest, env: Env): Promise<Res
     throw new ApiError("invalid_request", `Message has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "Message" });
   }
   const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData"), "ExtendData") : undefined;
-  const log = requestLog(request);
+  const log = RequestLog.of(request);
   log.describe({ route: "spec2", provider: config.provider, instanceId: extendData?.InstanceId });
   const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
   const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal, log), config.limits.maxReplyChars);

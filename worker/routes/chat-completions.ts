@@ -8,7 +8,7 @@ import { validate } from "../http/validate.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { ChunkFramer } from "../stream/chunk-framer.ts";
 import { collectReply } from "../stream/collect-reply.ts";
-import { requestLog } from "../stream/request-log.ts";
+import { RequestLog } from "../stream/request-log.ts";
 import { sseResponse } from "../stream/sse-response.ts";
 import { startReply } from "../stream/start-reply.ts";
 import { completionBody } from "./completion-body.ts";
@@ -21,7 +21,7 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   if (messages.length > config.limits.maxMessages) {
     throw new ApiError("invalid_request", `messages has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "messages" });
   }
-  const log = requestLog(request);
+  const log = RequestLog.of(request);
   log.describe({ route: "spec1", provider: config.provider, instanceId: extendData?.instanceId, channelId: extendData?.channelId, sentenceId: extendData?.sentenceId });
   const servedModel = config.upstream.model ?? model;
   const ims = { instanceId: extendData?.instanceId, userData: extendData?.userData };

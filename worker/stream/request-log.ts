@@ -32,6 +32,15 @@ export class RequestLog {
     this.requestId = requestId;
   }
 
+  private static readonly ofRequest = new WeakMap<WorkerRequest, RequestLog>();
+
+  /** The log of this request, created on first use, so the route and the router's error handler share it. */
+  static of(request: WorkerRequest): RequestLog {
+    let log = RequestLog.ofRequest.get(request);
+    if (!log) RequestLog.ofRequest.set(request, (log = new RequestLog(request.requestId)));
+    return log;
+  }
+
   describe(described: Described): void {
     this.described = described;
   }
@@ -65,13 +74,4 @@ export class RequestLog {
     const apiError = asApiError(error);
     this.write(statusOf(apiError), "error", { code: apiError.code, detail: apiError.detail });
   }
-}
-
-const logs = new WeakMap<WorkerRequest, RequestLog>();
-
-/** The log of this request, created on first use. */
-export function requestLog(request: WorkerRequest): RequestLog {
-  let log = logs.get(request);
-  if (!log) logs.set(request, (log = new RequestLog(request.requestId)));
-  return log;
 }
