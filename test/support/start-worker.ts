@@ -22,7 +22,7 @@ export const TEST_IMS_TOKEN = "test-ims-token-1";
 export interface WorkerOptions {
   /** Binds AI to a stand-in for the Workers AI binding that forwards run() to this URL. */
   aiUpstreamUrl?: string;
-  /** Receives each line the worker logs (console.log / console.error), instead of the test's output. */
+  /** Receives each line the worker logs (console.log / console.error); by default they are dropped unless WORKER_LOGS=1. */
   onLog?: (line: { message: string; level: string }) => void;
 }
 
@@ -50,8 +50,12 @@ export async function startWorker(vars: Record<string, string> = {}, options: Wo
     host: "127.0.0.1",
     port: 0,
     workers: options.aiUpstreamUrl ? [worker, aiStandIn] : [worker],
-    // Miniflare checks that this returns nothing.
-    ...(options.onLog && { handleStructuredLogs: (line: { message: string; level: string }) => void options.onLog!(line) }),
+    // The worker's log lines go to onLog, or to the test output only with WORKER_LOGS=1: one
+    // line per request would bury the test report. Miniflare checks that this returns nothing.
+    handleStructuredLogs: (line: { message: string; level: string }) => {
+      if (options.onLog) options.onLog(line);
+      else if (process.env.WORKER_LOGS) console.log(line.message);
+    },
   });
   const url = (await mf.ready).origin;
   const directUrl = (await mf.unsafeGetDirectURL()).origin;
