@@ -1,7 +1,8 @@
 // npm run bench: the worker's cost over the model's own, measured on bare workerd.
 // Flags: --quick (CI: small counts, fails only on wrong answers), --load (1,000 concurrent
 // streams and memory), --rounds N, --provider NAME (default openai), --out FILE,
-// --scenario TEXT (only scenarios whose name holds it), --experiment a,b,c (the variants of bench/experiments/stream-variants.ts instead of the worker).
+// --scenario TEXT (only scenarios whose name holds it), --baseline REF (the worker at a git ref
+// measured beside the current one, as spec1@REF and spec2@REF), --experiment a,b,c (the variants of bench/experiments/stream-variants.ts instead of the worker).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -9,7 +10,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { root } from "../test/support/paths.ts";
 import { demoReply } from "../worker/providers/demo.ts";
-import { buildBundle } from "./build-bundle.ts";
+import { buildBundle, buildBundleAt } from "./build-bundle.ts";
 import { formatTable } from "./format-table.ts";
 import { loadRun } from "./load-run.ts";
 import { startMockProcess } from "./mock-process.ts";
@@ -40,6 +41,7 @@ const { values: flags } = parseArgs({
     out: { type: "string" },
     experiment: { type: "string" },
     scenario: { type: "string" },
+    baseline: { type: "string" },
   },
 });
 
@@ -124,6 +126,17 @@ async function main(): Promise<number> {
     return runs.every((run) => run.passes.every((pass) => pass.ok === pass.streams)) ? 0 : 1;
   }
 
+  if (flags.baseline) {
+    const before = buildBundleAt(flags.baseline);
+    const baseline = await startWorkerd("baseline", { ...before, vars: { ...before.vars, ...workerVars } });
+    stops.push(baseline.stop);
+    startedPids.baseline = baseline.pid;
+    console.log(`baseline ${flags.baseline}: ${(before.size.minifiedGzipBytes / 1024).toFixed(1)} KiB minified+gzip`);
+    targets.push(
+      { ...targets[2]!, name: `spec1@${flags.baseline}`, url: `${baseline.url}/v1/chat/completions`, pid: baseline.pid },
+      { ...targets[3]!, name: `spec2@${flags.baseline}`, url: `${baseline.url}/`, pid: baseline.pid },
+    );
+  }
   if (flags.experiment) {
     const module = join(root, ".build", "bench", "experiment", "index.js");
     execFileSync(join(root, "node_modules", ".bin", "esbuild"), [join(import.meta.dirname, "experiments", "stream-variants.ts"), "--bundle", "--format=esm", `--outfile=${module}`, "--log-level=warning"]);

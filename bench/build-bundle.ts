@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -17,10 +17,10 @@ export interface Bundle {
 
 const wranglerBin = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 
-function dryRun(outdir: string, extra: string[]) {
+function dryRun(source: string, outdir: string, extra: string[]) {
   rmSync(outdir, { recursive: true, force: true });
   execFileSync(process.execPath, [wranglerBin, "deploy", "--dry-run", "--outdir", outdir, ...extra], {
-    cwd: root,
+    cwd: source,
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
@@ -31,11 +31,11 @@ function dryRun(outdir: string, extra: string[]) {
  * Bundles the worker exactly as `wrangler deploy` does (`--dry-run --outdir`), plus a
  * minified build whose gzip size is what the bundle budget counts.
  */
-export function buildBundle(): Bundle {
-  const outdir = join(root, ".build", "bench", "worker");
-  const module = dryRun(outdir, []);
-  const minified = dryRun(join(root, ".build", "bench", "minified"), ["--minify"]);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
+export function buildBundle(source = root, into = join(root, ".build", "bench")): Bundle {
+  const outdir = join(into, "worker");
+  const module = dryRun(source, outdir, []);
+  const minified = dryRun(source, join(into, "minified"), ["--minify"]);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(source, "wrangler.toml"));
   const vars = Object.fromEntries(Object.entries(workerOptions.bindings ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
   return {
     modulePath: join(outdir, "index.js"),
@@ -44,4 +44,18 @@ export function buildBundle(): Bundle {
     vars,
     size: { bytes: module.length, minifiedBytes: minified.length, minifiedGzipBytes: gzipSync(minified).length },
   };
+}
+
+/**
+ * The worker as it was at a git ref, bundled the same way, so one interleaved run can measure
+ * a change against what it replaces. The sources are exported into .build (never a checkout).
+ */
+export function buildBundleAt(ref: string): Bundle {
+  const into = join(root, ".build", "bench", "baseline");
+  const source = join(into, "src");
+  rmSync(into, { recursive: true, force: true });
+  mkdirSync(source, { recursive: true });
+  const archive = execFileSync("git", ["archive", "--format=tar", ref], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  execFileSync("tar", ["-x", "-C", source], { input: archive });
+  return buildBundle(source, into);
 }

@@ -22,8 +22,9 @@ export function formatTable(summaries: Summary[]): string {
     s.scenario,
     s.target,
     `${s.ok}/${s.total}`,
-    `${ms(s.ttft.p50)} / ${ms(s.ttft.p95)} / ${ms(s.ttft.p99)}`,
-    s.target === "direct" ? "" : signed(s.addedTtftP50),
+    // A Spec 2 answer comes whole: its first byte is its total time, shown in the total columns.
+    s.chunksPerSecond === undefined ? "-" : `${ms(s.ttft.p50)} / ${ms(s.ttft.p95)} / ${ms(s.ttft.p99)}`,
+    s.target === "direct" ? "" : s.chunksPerSecond === undefined ? "-" : signed(s.addedTtftP50),
     ms(s.total50),
     s.target === "direct" ? "" : signed(s.addedTotalP50),
     s.chunksPerSecond === undefined ? "-" : s.chunksPerSecond.toFixed(0),

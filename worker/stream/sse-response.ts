@@ -13,41 +13,46 @@ const SSE_HEADERS = {
 };
 
 /**
- * The Spec 1 streaming response. One pull reads one batch from the model and enqueues its
- * events as one chunk: no intermediate stream stages, no buffering. When the caller goes
- * away the model is stopped at once.
+ * Writes the reply into the response, one write per batch (that is, per upstream read), each
+ * awaited so a slow caller holds the model back instead of filling memory. Ends with [DONE]
+ * only when the model finished; a failure mid-reply ends with an error event instead.
+ */
+async function writeReply(reply: StartedReply, framer: ChunkFramer, writer: WritableStreamDefaultWriter<ArrayBufferView>) {
+  let callerGone = false;
+  // A caller that hangs up (IMS barge-in) errors the stream at once: the model is stopped
+  // then, not when its next token would have been written.
+  writer.closed.catch((reason: unknown) => {
+    callerGone = true;
+    reply.stop(reason);
+  });
+  try {
+    let events = framer.frame(reply.first);
+    for (;;) {
+      if (events) await writer.write(encoder.encode(events));
+      const next = await reply.rest.next();
+      if (next.done) break;
+      events = framer.frame(next.value);
+    }
+    await writer.write(encoder.encode(framer.end()));
+    await writer.close();
+  } catch (error) {
+    if (callerGone) return;
+    reply.stop(error);
+    await writer
+      .write(encoder.encode(framer.fail(asApiError(error))))
+      .then(() => writer.close())
+      .catch(() => undefined);
+  }
+}
+
+/**
+ * The Spec 1 streaming response. Its body is an IdentityTransformStream, which the runtime
+ * sends natively: JavaScript runs once per upstream read (to check and re-frame the batch)
+ * and never to move bytes. The bench measured this at a lower CPU cost per request than a
+ * pull-based ReadableStream (bench/experiments/stream-variants.ts).
  */
 export function sseResponse(reply: StartedReply, framer: ChunkFramer, headers: Record<string, string>): Response {
-  let first: StartedReply["first"] | undefined = reply.first;
-  let cancelled = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        if (first) {
-          controller.enqueue(encoder.encode(framer.frame(first)));
-          first = undefined;
-          return;
-        }
-        const next = await reply.rest.next();
-        if (cancelled) return;
-        if (next.done) {
-          controller.enqueue(encoder.encode(framer.end()));
-          controller.close();
-          return;
-        }
-        const events = framer.frame(next.value);
-        if (events) controller.enqueue(encoder.encode(events));
-      } catch (error) {
-        if (cancelled) return;
-        reply.stop(error);
-        controller.enqueue(encoder.encode(framer.fail(asApiError(error))));
-        controller.close();
-      }
-    },
-    cancel(reason) {
-      cancelled = true;
-      reply.stop(reason);
-    },
-  });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+  const { readable, writable } = new IdentityTransformStream();
+  void writeReply(reply, framer, writable.getWriter());
+  return new Response(readable, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
 }
