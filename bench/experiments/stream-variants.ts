@@ -14,6 +14,8 @@ interface Env {
 const encoder = new TextEncoder();
 /** Bytes per BYOB read: larger than any one model event, small enough to reuse cheaply. */
 const READ_BYTES = 16 * 1024;
+/** Queue in front of the runtime's send: several events' worth, so writes rarely wait. */
+const QUEUE_BYTES = 64 * 1024;
 const HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
 function readEvent(data: string, batch: Delta[]) {
@@ -149,6 +151,16 @@ const variants: Record<string, Variant> = {
     return readable;
   },
 
+  /** identity-writer with a queue: a write that fits resolves at once instead of when the runtime has sent it. */
+  "identity-hwm": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream({ highWaterMark: QUEUE_BYTES });
+    void writeLoop(upstream, writable.getWriter(), true);
+    return readable;
+  },
+
+  /** identity-copy with the same queue. */
+  "identity-copy-hwm": (upstream) => copyLoop(upstream, new IdentityTransformStream({ highWaterMark: QUEUE_BYTES })),
+
   /** The machinery alone: read and write every chunk through JS, no parsing. */
   "identity-copy": (upstream) => {
     const { readable, writable } = new IdentityTransformStream();
@@ -234,6 +246,16 @@ const variants: Record<string, Variant> = {
     return readable;
   },
 };
+
+function copyLoop(upstream: ReadableStream<Uint8Array>, { readable, writable }: IdentityTransformStream) {
+  const writer = writable.getWriter();
+  const reader = upstream.getReader();
+  void (async () => {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) await writer.write(next.value);
+    await writer.close();
+  })();
+  return readable;
+}
 
 async function writeLoop(upstream: ReadableStream<Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>, awaitEach: boolean) {
   const reader = upstream.getReader();
