@@ -49,7 +49,7 @@ export async function loadRun(target: LoadTarget, quick: boolean): Promise<LoadR
   const streams = quick ? STREAMS / 10 : STREAMS;
   const settleMs = quick ? QUICK_SETTLE_MS : SETTLE_MS;
   const spec = { url: target.url, wire: target.wire, credential: target.credential, prompt: profileMessage(PROFILE), expectedText: target.expectedText(PROFILE), timeoutMs: 60_000 };
-  await callMany(50, 10, () => spec);
+  await callMany(quick ? 10 : 50, 10, () => spec);
   await sleep(settleMs);
   const restRss = treeRssBytes(target.pid);
   console.log(`\n${target.name}: ${streams} concurrent streams (${PROFILE.chunks} chunks, first after ${PROFILE.firstMs} ms, then every ${PROFILE.gapMs} ms); workerd RSS at rest ${mib(restRss)}`);

@@ -158,6 +158,13 @@ const variants: Record<string, Variant> = {
     return readable;
   },
 
+  /** identity-hwm without awaiting each write: only a full queue makes the loop wait. */
+  "identity-hwm-nowait": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream({ highWaterMark: QUEUE_BYTES });
+    void writeLoop(upstream, writable.getWriter(), false);
+    return readable;
+  },
+
   /** identity-copy with the same queue. */
   "identity-copy-hwm": (upstream) => copyLoop(upstream, new IdentityTransformStream({ highWaterMark: QUEUE_BYTES })),
 
