@@ -166,58 +166,18 @@ const variants: Record<string, Variant> = {
   },
 
   /** identity-copy with the same queue. */
-  "identity-copy-hwm": (upstream) => copyLoop(upstream, new IdentityTransformStream({ highWaterMark: QUEUE_BYTES })),
+  "identity-copy-hwm": (upstream) => copyLoop(upstream, new IdentityTransformStream({ highWaterMark: QUEUE_BYTES }), false),
 
   /** The machinery alone: read and write every chunk through JS, no parsing. */
-  "identity-copy": (upstream) => {
-    const { readable, writable } = new IdentityTransformStream();
-    const writer = writable.getWriter();
-    const reader = upstream.getReader();
-    void (async () => {
-      for (let next = await reader.read(); !next.done; next = await reader.read()) await writer.write(next.value);
-      await writer.close();
-    })();
-    return readable;
-  },
+  "identity-copy": (upstream) => copyLoop(upstream, new IdentityTransformStream(), false),
 
   /** identity-copy reading into one reused buffer (BYOB) instead of a fresh one per read. */
-  "identity-byob-copy": (upstream) => {
-    const { readable, writable } = new IdentityTransformStream();
-    const writer = writable.getWriter();
-    const reader = upstream.getReader({ mode: "byob" });
-    void (async () => {
-      let buffer = new ArrayBuffer(READ_BYTES);
-      for (;;) {
-        const next = await reader.read(new Uint8Array(buffer));
-        if (next.done || !next.value) break;
-        await writer.write(next.value.slice());
-        buffer = next.value.buffer;
-      }
-      await writer.close();
-    })();
-    return readable;
-  },
+  "identity-byob-copy": (upstream) => copyLoop(upstream, new IdentityTransformStream(), true),
 
   /** identity-writer reading into one reused buffer. */
   "identity-byob": (upstream) => {
     const { readable, writable } = new IdentityTransformStream();
-    const writer = writable.getWriter();
-    const reader = upstream.getReader({ mode: "byob" });
-    const events = eventReader();
-    const f = framer();
-    void (async () => {
-      let buffer = new ArrayBuffer(READ_BYTES);
-      for (;;) {
-        const next = await reader.read(new Uint8Array(buffer));
-        const done = next.done || !next.value;
-        let out = done ? "" : f.frame(events.read(next.value!));
-        if (done || events.ended) out += f.end();
-        if (out) await writer.write(encoder.encode(out));
-        if (done || events.ended) break;
-        buffer = next.value!.buffer;
-      }
-      await writer.close();
-    })();
+    void writeLoop(upstream, writable.getWriter(), true, true);
     return readable;
   },
 
@@ -254,30 +214,52 @@ const variants: Record<string, Variant> = {
   },
 };
 
-function copyLoop(upstream: ReadableStream<Uint8Array>, { readable, writable }: IdentityTransformStream) {
+/**
+ * The upstream's reads: each from a fresh buffer (the default reader), or from one reused
+ * buffer (BYOB), whose bytes are only valid until the next read.
+ */
+function upstreamReads(upstream: ReadableStream<Uint8Array>, byob: boolean): () => Promise<Uint8Array | undefined> {
+  if (!byob) {
+    const reader = upstream.getReader();
+    return async () => {
+      const { done, value } = await reader.read();
+      return done ? undefined : value;
+    };
+  }
+  const reader = upstream.getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(READ_BYTES);
+  return async () => {
+    const { done, value } = await reader.read(new Uint8Array(buffer));
+    if (done || !value) return undefined;
+    buffer = value.buffer;
+    return value;
+  };
+}
+
+function copyLoop(upstream: ReadableStream<Uint8Array>, { readable, writable }: IdentityTransformStream, byob: boolean) {
   const writer = writable.getWriter();
-  const reader = upstream.getReader();
+  const read = upstreamReads(upstream, byob);
   void (async () => {
-    for (let next = await reader.read(); !next.done; next = await reader.read()) await writer.write(next.value);
+    for (let bytes = await read(); bytes; bytes = await read()) await writer.write(byob ? bytes.slice() : bytes);
     await writer.close();
   })();
   return readable;
 }
 
-async function writeLoop(upstream: ReadableStream<Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>, awaitEach: boolean) {
-  const reader = upstream.getReader();
+async function writeLoop(upstream: ReadableStream<Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>, awaitEach: boolean, byob = false) {
+  const read = upstreamReads(upstream, byob);
   const events = eventReader();
   const f = framer();
   for (;;) {
-    const { done, value } = await reader.read();
-    let out = done ? "" : f.frame(events.read(value));
-    if (done || events.ended) out += f.end();
+    const bytes = await read();
+    let out = bytes ? f.frame(events.read(bytes)) : "";
+    if (!bytes || events.ended) out += f.end();
     if (out) {
       const written = writer.write(encoder.encode(out));
       if (awaitEach) await written;
       else if ((writer.desiredSize ?? 0) <= 0) await writer.ready;
     }
-    if (done || events.ended) break;
+    if (!bytes || events.ended) break;
   }
   await writer.close();
 }
