@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `ims-llm-verify` command. `npm run build` bundles this file into dist/ for the package's
+// bin, because Node runs TypeScript only outside node_modules.
+import { writeFileSync } from "node:fs";
+import { verify } from "./verify.ts";
+
+const code = await verify(process.argv.slice(2), {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  writeFile: (path, text) => writeFileSync(path, text),
+  fetch,
+});
+// Exit at once: a server that keeps a connection open must not keep a CI job waiting. Writes to
+// pipes and files are synchronous on POSIX, so nothing printed is lost.
+process.exit(code);
