@@ -1,6 +1,6 @@
 // ims-llm-verify as partners run it: the bundled command in a child process, against endpoints
 // started here on 127.0.0.1. The same checks as test/conformance.test.ts, through the CLI.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ const reportOf = (run: VerifyRun) => JSON.parse(run.stdout) as VerifyReport;
 const statusOf = (report: VerifyReport, id: string) => report.results.find((result) => result.id === id)?.status;
 const ids = (spec: "openai" | "alibaba") => checksFor(spec).map((check) => check.id);
 const tempDir = mkdtempSync(join(tmpdir(), "ims-llm-verify-"));
+afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
 interface JunitCase {
   name: string;

@@ -1,6 +1,5 @@
-#!/usr/bin/env node
-// The `ims-llm-verify` command. `npm run build` bundles this file into dist/ for the package's
-// bin, because Node runs TypeScript only outside node_modules.
+// The entry of the `ims-llm-verify` command: bin/ims-llm-verify.js runs this file in a checkout,
+// and its bundle (dist/, built by `npm run build` when the package is packed) once installed.
 import { writeFileSync } from "node:fs";
 import { verify } from "./verify.ts";
 

@@ -2,12 +2,13 @@ import type { CheckResult } from "./run-checks.ts";
 import type { VerifyReport } from "./verify-report.ts";
 
 const SPEC_NAMES = { openai: "Spec 1 (OpenAI chat completions, streamed)", alibaba: "Spec 2 (Alibaba Cloud form -> {\"Text\"})" } as const;
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 /** Where the details of a failure start, under the check's title. */
 const INDENT = " ".repeat(8);
 
 /** The human-readable report, written line by line as the checks finish. */
 export const textReport = {
-  header: (report: Pick<VerifyReport, "spec" | "endpoint">, checks: number) => `ims-llm-verify: ${SPEC_NAMES[report.spec]}\nPOST ${report.endpoint}, ${checks} checks\n`,
+  header: (report: Pick<VerifyReport, "spec" | "endpoint">, checks: number) => `ims-llm-verify: ${SPEC_NAMES[report.spec]}\nPOST ${report.endpoint}, ${count(checks, "check")}\n`,
 
   /** One line per check; a failure or warning adds what was expected and what came. */
   result(result: CheckResult, idWidth: number): string {
@@ -22,7 +23,7 @@ export const textReport = {
 
   summary(report: VerifyReport): string {
     const { counts } = report;
-    const tally = `${counts.total} checks: ${counts.pass} passed, ${counts.warn} warned (SHOULD), ${counts.fail} failed (MUST), ${counts.skip} skipped, in ${(report.durationMs / 1000).toFixed(1)} s`;
+    const tally = `${count(counts.total, "check")}: ${counts.pass} passed, ${counts.warn} warned (SHOULD), ${counts.fail} failed (MUST), ${counts.skip} skipped, in ${(report.durationMs / 1000).toFixed(1)} s`;
     const failed = report.results.filter((result) => result.status === "fail").map((result) => result.id);
     return failed.length
       ? `\n${tally}\nFAILED: IMS would break on ${failed.join(", ")} (exit 1)`
