@@ -1,4 +1,5 @@
-import { Router, type IRequest } from "itty-router";
+import { Router } from "itty-router";
+import type { WorkerRequest } from "./http/worker-request.ts";
 import type { Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
 import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
@@ -8,25 +9,24 @@ import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
 
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
-const isAlibabaRoute = (request: IRequest) => new URL(request.url).pathname === "/";
+const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname === "/";
 
-function errorResponse(error: unknown, request: IRequest): Response {
+function errorResponse(error: unknown, request: WorkerRequest): Response {
   const apiError = asApiError(error);
   if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
     console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
   }
-  const requestId = request.requestId as string;
-  return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, requestId) : openaiErrorResponse(apiError, requestId);
+  return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
 }
 
 const methodNotAllowed = () => {
   throw new ApiError("method_not_allowed", "This route only accepts POST.");
 };
-const notFound = (request: IRequest) => {
+const notFound = (request: WorkerRequest) => {
   throw new ApiError("not_found", `No route for ${request.method} ${new URL(request.url).pathname}. Spec 1 is POST <base>/chat/completions, Spec 2 is POST /.`);
 };
 
-export const router = Router<IRequest, [Env, ExecutionContext]>({
+export const router = Router<WorkerRequest, [Env, ExecutionContext]>({
   before: [
     (request) => {
       request.requestId = crypto.randomUUID();
