@@ -116,7 +116,7 @@ export const alibabaChecks: Check<AlibabaProbes>[] = [
   {
     id: "alibaba.json-content-type",
     level: "SHOULD",
-    clause: "The response is a JSON object (the seed's own sample answers text/plain, which IMS accepts)",
+    clause: "The response is a JSON object (the documentation's own sample answers text/plain, which IMS accepts)",
     title: "Content-Type application/json",
     run: async (probes) => {
       const answer = await probes.urlencoded();
