@@ -53,7 +53,8 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, startedA
     }
     clearTimeout(timer);
     if (result === "stall" || result === "limit") {
-      await reader.cancel().catch(() => undefined);
+      // Hang up without waiting on it: the checker must not depend on the server to let go.
+      reader.cancel().catch(() => undefined);
       if (pending) push(pending);
       return { lines, end: result, elapsed: performance.now() - startedAt };
     }
