@@ -42,8 +42,7 @@ async function send(target: Target, fields: Record<string, string>, encoding: "u
     }
     return answer;
   } catch (error) {
-    const failure = (error as Error).name === "TimeoutError" ? `no complete answer within ${target.timeoutMs} ms` : failureOf(error);
-    return { status: 0, contentType: "", body: "", failure };
+    return { status: 0, contentType: "", body: "", failure: failureOf(error) };
   }
 }
 

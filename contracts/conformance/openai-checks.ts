@@ -49,13 +49,20 @@ export function openaiProbes(target: Target): OpenAIProbes {
 }
 
 /** The status line of a probe that did not stream, for a failure report. */
-const answered = (probe: StreamProbe) =>
-  probe.failure ? `no response: ${probe.failure}` : `${probe.status} ${probe.contentType || "(no content type)"}${probe.body ? ` ${excerpt(probe.body)}` : ""}`;
+const answered = (probe: StreamProbe) => {
+  if (probe.failure) return `no response: ${probe.failure}`;
+  const head = `${probe.status} ${probe.contentType || "(no content type)"}`;
+  if (probe.read) return `${head}, ${probe.doneCount} [DONE], ended by ${probe.read.end}`;
+  return probe.body ? `${head} ${excerpt(probe.body)}` : head;
+};
 
-/** Checks that need a stream first confirm there is one, so one fault is reported once. */
+/**
+ * Checks that read the doc's stream first confirm there is one; when there is none, they
+ * point at openai.event-stream, which shows what came instead, so one fault is described once.
+ */
 const streamed = async (probe: () => Promise<StreamProbe>, then: (probe: StreamProbe) => Finding): Promise<Finding> => {
   const result = await probe();
-  if (!result.read) return fail("no event stream to examine", "200 text/event-stream", answered(result));
+  if (!result.read) return fail("no event stream to examine (see openai.event-stream)");
   return then(result);
 };
 

@@ -17,6 +17,6 @@ export async function reachTarget(target: Target): Promise<string | null> {
     await response.body?.cancel();
     return null;
   } catch (error) {
-    return (error as Error).name === "TimeoutError" ? `no answer within ${target.timeoutMs} ms` : failureOf(error);
+    return failureOf(error);
   }
 }
