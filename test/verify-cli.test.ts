@@ -1,5 +1,6 @@
 // ims-llm-verify as partners run it: the bundled command in a child process, against endpoints
 // started here on 127.0.0.1. The same checks as test/conformance.test.ts, through the CLI.
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { checksFor, type CheckResult } from "../contracts/conformance/run-checks
 import type { VerifyReport } from "../contracts/conformance/verify-report.ts";
 import { brokenEndpoints } from "./support/broken-endpoints.ts";
 import { runVerify, type VerifyRun } from "./support/run-verify.ts";
+import { root } from "./support/paths.ts";
 import { startEndpoint } from "./support/start-endpoint.ts";
 import { startSampleServer } from "./support/start-sample-server.ts";
 import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from "./support/start-worker.ts";
@@ -175,5 +177,18 @@ describe("exit 2", () => {
     const run = await runVerify(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage:\n {2}ims-llm-verify --spec openai/);
+  });
+});
+
+describe("from a checkout", () => {
+  // Both run the TypeScript source through bin/ims-llm-verify.js, with the project's Node.
+  it.each([
+    ["npm run verify --", "npm", ["run", "--silent", "verify", "--"]],
+    ["npx ims-llm-verify", "npx", ["--no-install", "ims-llm-verify"]],
+  ])("%s works", async (_, command, args) => {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(command, [...args, "--help"], { cwd: root, timeout: 60_000 }, (error, out) => (error ? reject(error) : resolve(out))),
+    );
+    expect(stdout).toMatch(/^Usage:\n {2}ims-llm-verify --spec openai/);
   });
 });
