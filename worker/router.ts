@@ -7,15 +7,15 @@ import { alibabaText } from "./routes/alibaba-text.ts";
 import { chatCompletions } from "./routes/chat-completions.ts";
 import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
+import { RequestLog } from "./stream/request-log.ts";
 
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
 const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname === "/";
 
 function errorResponse(error: unknown, request: WorkerRequest): Response {
   const apiError = asApiError(error);
-  if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
-    console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
-  }
+  // A request whose model call already wrote its line (a failed reply) is not logged twice.
+  RequestLog.of(request).fail(apiError);
   return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
 }
 

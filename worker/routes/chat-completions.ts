@@ -8,6 +8,7 @@ import { validate } from "../http/validate.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { ChunkFramer } from "../stream/chunk-framer.ts";
 import { collectReply } from "../stream/collect-reply.ts";
+import { RequestLog } from "../stream/request-log.ts";
 import { sseResponse } from "../stream/sse-response.ts";
 import { startReply } from "../stream/start-reply.ts";
 import { completionBody } from "./completion-body.ts";
@@ -16,12 +17,15 @@ import { completionBody } from "./completion-body.ts";
 export async function chatCompletions(request: WorkerRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
   authorize(openaiKeyOf(request, new URL(request.url)), { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
-  const { model, messages, stream, extendData: _, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes));
+  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes));
   if (messages.length > config.limits.maxMessages) {
     throw new ApiError("invalid_request", `messages has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "messages" });
   }
+  const log = RequestLog.of(request);
+  log.describe({ route: "spec1", provider: config.provider, instanceId: extendData?.instanceId, channelId: extendData?.channelId, sentenceId: extendData?.sentenceId });
   const servedModel = config.upstream.model ?? model;
-  const reply = await startReply(selectProvider(config), { messages, model: servedModel, options }, config, request.signal);
+  const ims = { instanceId: extendData?.instanceId, userData: extendData?.userData };
+  const reply = await startReply(selectProvider(config), { messages, model: servedModel, options, ims }, config, request.signal, log);
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const headers = { "x-request-id": request.requestId };
