@@ -1,8 +1,10 @@
 // npm run bench: the worker's cost over the model's own, measured on bare workerd.
 // Flags: --quick (CI: small counts, fails only on wrong answers), --load (1,000 concurrent
-// streams and memory), --rounds N, --provider NAME (default openai), --out FILE,
-// --scenario TEXT (only scenarios whose name holds it), --baseline REF (the worker at a git ref
-// measured beside the current one, as spec1@REF and spec2@REF), --experiment a,b,c (the variants of bench/experiments/stream-variants.ts instead of the worker).
+// streams and memory), --rounds N, --out FILE, --scenario TEXT (only scenarios whose name
+// holds it), --baseline REF (the worker at a git ref measured beside the current one, as
+// spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
+// in place of the worker), --provider NAME (default openai; demo measures the worker's own
+// framing with no upstream).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
