@@ -12,6 +12,11 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   MAX_MESSAGES?: string;
   MAX_REPLY_CHARS?: string;
+  MAX_MESSAGE_CHARS?: string;
+  MAX_FIELD_CHARS?: string;
+  MAX_JSON_DEPTH?: string;
+  MAX_FORM_FIELDS?: string;
+  MAX_UPSTREAM_EVENT_BYTES?: string;
 }
 
 export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
@@ -25,7 +30,21 @@ export interface Config {
   imsTokens: readonly string[];
   allowUnauthenticated: boolean;
   upstream: { baseUrl: string | undefined; apiKey: string | undefined; model: string | undefined };
-  limits: { maxBodyBytes: number; maxMessages: number; maxReplyChars: number };
+  limits: {
+    maxBodyBytes: number;
+    maxMessages: number;
+    maxReplyChars: number;
+    /** Text characters of one message (content, text parts, tool-call arguments). */
+    maxMessageChars: number;
+    /** Characters of the Spec 2 Message and ExtendData fields, before they are decoded. */
+    maxFieldChars: number;
+    /** Nesting of arrays and objects in a JSON body or a decoded Spec 2 field. */
+    maxJsonDepth: number;
+    /** Fields in one Spec 2 form. */
+    maxFormFields: number;
+    /** Bytes an upstream stream may send without completing an event (see upstreamEventGuard). */
+    maxUpstreamEventBytes: number;
+  };
 }
 
 /** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
@@ -34,6 +53,17 @@ const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_MESSAGES = 200;
 /** A spoken reply of this length already lasts tens of minutes; more means a runaway model. */
 const DEFAULT_MAX_REPLY_CHARS = 64 * 1024;
+
+/** Room for a long system prompt with retrieved documents; images are bounded by MAX_BODY_BYTES instead. */
+const DEFAULT_MAX_MESSAGE_CHARS = 256 * 1024;
+/** IMS's 20 records of speech fit many times over; more is not a conversation. */
+const DEFAULT_MAX_FIELD_CHARS = 1024 * 1024;
+/** Tool parameter schemas nest about ten levels; 64 bounds the work of a hostile body. */
+const DEFAULT_MAX_JSON_DEPTH = 64;
+/** IMS sends three fields; the rest is room for proxies that add a few. */
+const DEFAULT_MAX_FORM_FIELDS = 32;
+/** An upstream event is a few hundred bytes; a megabyte without one is a broken or hostile upstream. */
+const DEFAULT_MAX_UPSTREAM_EVENT_BYTES = 1024 * 1024;
 
 const list = (value: string | undefined) =>
   (value ?? "")
@@ -70,6 +100,11 @@ export function parseConfig(env: Env): Config {
       maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
       maxMessages: positiveInt(env, "MAX_MESSAGES", DEFAULT_MAX_MESSAGES),
       maxReplyChars: positiveInt(env, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS),
+      maxMessageChars: positiveInt(env, "MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS),
+      maxFieldChars: positiveInt(env, "MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS),
+      maxJsonDepth: positiveInt(env, "MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
+      maxFormFields: positiveInt(env, "MAX_FORM_FIELDS", DEFAULT_MAX_FORM_FIELDS),
+      maxUpstreamEventBytes: positiveInt(env, "MAX_UPSTREAM_EVENT_BYTES", DEFAULT_MAX_UPSTREAM_EVENT_BYTES),
     },
   };
 }

@@ -2,8 +2,8 @@ import type { IRequest } from "itty-router";
 import { ExtendDataField, FormRequest, MessageField } from "../../contracts/alibaba/form-request.ts";
 import type { TextResponse } from "../../contracts/alibaba/text-response.ts";
 import { readConfig, type Env } from "../config.ts";
-import { ApiError } from "../http/api-error.ts";
 import { authorize } from "../http/authorize.ts";
+import { checkMessages } from "../http/check-messages.ts";
 import { decodeField } from "../http/decode-field.ts";
 import { readForm } from "../http/read-form.ts";
 import { validate } from "../http/validate.ts";
@@ -17,13 +17,13 @@ const DEFAULT_MODEL = "ims-llm-edge";
 /** Spec 2: POST / with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
 export async function alibabaText(request: IRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
-  const form = validate(FormRequest, await readForm(request, config.limits.maxBodyBytes));
+  const form = validate(FormRequest, await readForm(request, config.limits));
   authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
-  const messages = validate(MessageField, decodeField(form.Message, "Message"), "Message");
-  if (messages.length > config.limits.maxMessages) {
-    throw new ApiError("invalid_request", `Message has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "Message" });
+  const messages = validate(MessageField, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
+  checkMessages(messages, "Message", config.limits);
+  if (form.ExtendData !== undefined && form.ExtendData !== "") {
+    validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData");
   }
-  if (form.ExtendData !== undefined && form.ExtendData !== "") validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData"), "ExtendData");
   const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {} };
   const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };

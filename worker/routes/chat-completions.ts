@@ -1,8 +1,8 @@
 import type { IRequest } from "itty-router";
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { readConfig, type Env } from "../config.ts";
-import { ApiError } from "../http/api-error.ts";
 import { authorize, openaiKeyOf } from "../http/authorize.ts";
+import { checkMessages } from "../http/check-messages.ts";
 import { readJson } from "../http/read-json.ts";
 import { validate } from "../http/validate.ts";
 import { selectProvider } from "../providers/select-provider.ts";
@@ -16,10 +16,8 @@ import { completionBody } from "./completion-body.ts";
 export async function chatCompletions(request: IRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
   authorize(openaiKeyOf(request, new URL(request.url)), { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
-  const { model, messages, stream, extendData: _, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes));
-  if (messages.length > config.limits.maxMessages) {
-    throw new ApiError("invalid_request", `messages has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "messages" });
-  }
+  const { model, messages, stream, extendData: _, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes, config.limits.maxJsonDepth));
+  checkMessages(messages, "messages", config.limits);
   const servedModel = config.upstream.model ?? model;
   const reply = await startReply(selectProvider(config), { messages, model: servedModel, options }, config, request.signal);
   const id = `chatcmpl-${crypto.randomUUID()}`;
