@@ -8,15 +8,17 @@ import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from ".
 let worker: RunningWorker;
 let small: RunningWorker;
 let closed: RunningWorker;
+let metadataUpstream: RunningWorker;
 
 beforeAll(async () => {
-  [worker, small, closed] = await Promise.all([
+  [worker, small, closed, metadataUpstream] = await Promise.all([
     startWorker(),
     startWorker({ MAX_BODY_BYTES: "2048", MAX_MESSAGES: "3", MAX_MESSAGE_CHARS: "100", MAX_FIELD_CHARS: "600", MAX_JSON_DEPTH: "8", MAX_FORM_FIELDS: "5" }),
     startWorker({ API_KEYS: "", IMS_TOKENS: "" }),
+    startWorker({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: "http://169.254.169.254/latest", ALLOW_PRIVATE_UPSTREAM: "false" }),
   ]);
 });
-afterAll(() => Promise.all([worker, small, closed].map((running) => running?.dispose())));
+afterAll(() => Promise.all([worker, small, closed, metadataUpstream].map((running) => running?.dispose())));
 
 const chat = { model: "abc", stream: true, messages: [{ role: "user", content: "hi" }] };
 const json = (body: unknown) => JSON.stringify(body);
@@ -86,6 +88,7 @@ const spec1: Case[] = [
     body: () => new Blob([json({ ...chat, messages: [{ role: "user", content: "x".repeat(4096) }] })]).stream(),
     status: 413,
   },
+  { name: "UPSTREAM_BASE_URL at a metadata address", target: () => metadataUpstream, path: "/v1/chat/completions", headers: auth, body: json(chat), status: 500, code: "misconfigured" },
   { name: "no API_KEYS configured", target: () => closed, path: "/v1/chat/completions", headers: auth, body: json(chat), status: 503, code: "auth_not_configured" },
 ];
 
@@ -148,6 +151,7 @@ const spec2: Case[] = [
     code: "RequestTooLarge.Field",
   },
   { name: "body over MAX_BODY_BYTES", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, Message: json([{ role: "user", content: "x".repeat(4096) }]) }), status: 413, code: "RequestTooLarge" },
+  { name: "UPSTREAM_BASE_URL at a metadata address", target: () => metadataUpstream, path: "/", headers: formHeaders, body: form(goodForm), status: 500, code: "InternalError.Configuration" },
   { name: "no IMS_TOKENS configured", target: () => closed, path: "/", headers: formHeaders, body: form(goodForm), status: 503, code: "ServiceUnavailable.AuthNotConfigured" },
 ];
 

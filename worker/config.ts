@@ -1,4 +1,5 @@
 import { ApiError } from "./http/api-error.ts";
+import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
 export interface Env {
@@ -17,6 +18,7 @@ export interface Env {
   MAX_JSON_DEPTH?: string;
   MAX_FORM_FIELDS?: string;
   MAX_UPSTREAM_EVENT_BYTES?: string;
+  ALLOW_PRIVATE_UPSTREAM?: string;
 }
 
 export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
@@ -86,6 +88,9 @@ export function parseConfig(env: Env): Config {
   if (!(providerNames as readonly string[]).includes(provider)) {
     throw new ApiError("misconfigured", `Setting MODEL_PROVIDER must be one of ${providerNames.join(", ")}.`);
   }
+  const upstreamUrl = optional(env.UPSTREAM_BASE_URL);
+  const upstreamProblem = upstreamUrl && upstreamUrlProblem(upstreamUrl, env.ALLOW_PRIVATE_UPSTREAM === "true");
+  if (upstreamProblem) throw new ApiError("misconfigured", `Setting UPSTREAM_BASE_URL ${upstreamProblem}.`);
   return {
     provider: provider as ProviderName,
     apiKeys: list(env.API_KEYS),

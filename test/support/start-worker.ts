@@ -25,7 +25,8 @@ export async function startWorker(vars: Record<string, string> = {}): Promise<Ru
     scriptPath: join(builtWorkerDir, "index.js"),
     compatibilityDate: workerOptions.compatibilityDate,
     compatibilityFlags: workerOptions.compatibilityFlags,
-    bindings: { ...(workerOptions.bindings as Record<string, string>), API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN, ...vars },
+    // The tests' upstreams are real servers on 127.0.0.1, which production refuses.
+    bindings: { ...(workerOptions.bindings as Record<string, string>), API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN, ALLOW_PRIVATE_UPSTREAM: "true", ...vars },
     host: "127.0.0.1",
     port: 0,
   });
