@@ -1,4 +1,5 @@
 import { ApiError } from "./http/api-error.ts";
+import type { RateLimiter } from "./security/rate-limit.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
@@ -19,6 +20,10 @@ export interface Env {
   MAX_FORM_FIELDS?: string;
   MAX_UPSTREAM_EVENT_BYTES?: string;
   ALLOW_PRIVATE_UPSTREAM?: string;
+  /** Cloudflare Rate Limiting binding ([[ratelimits]] in wrangler.toml); no binding, no rate limit. */
+  RATE_LIMITER?: RateLimiter;
+  RATE_LIMIT_BY_INSTANCE?: string;
+  RATE_LIMIT_RETRY_AFTER?: string;
 }
 
 export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
@@ -47,6 +52,12 @@ export interface Config {
     /** Bytes an upstream stream may send without completing an event (see upstreamEventGuard). */
     maxUpstreamEventBytes: number;
   };
+  rateLimit: {
+    /** Count each IMS agent instance of a key apart, so one busy call cannot starve the others. */
+    byInstance: boolean;
+    /** Sent as Retry-After on 429. */
+    retryAfterSeconds: number;
+  };
 }
 
 /** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
@@ -66,6 +77,9 @@ const DEFAULT_MAX_JSON_DEPTH = 64;
 const DEFAULT_MAX_FORM_FIELDS = 32;
 /** An upstream event is a few hundred bytes; a megabyte without one is a broken or hostile upstream. */
 const DEFAULT_MAX_UPSTREAM_EVENT_BYTES = 1024 * 1024;
+
+/** The longest period the Rate Limiting binding allows (10 or 60 s): a retry after it meets a fresh window. */
+const DEFAULT_RATE_LIMIT_RETRY_AFTER = 60;
 
 const list = (value: string | undefined) =>
   (value ?? "")
@@ -110,6 +124,10 @@ export function parseConfig(env: Env): Config {
       maxJsonDepth: positiveInt(env, "MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
       maxFormFields: positiveInt(env, "MAX_FORM_FIELDS", DEFAULT_MAX_FORM_FIELDS),
       maxUpstreamEventBytes: positiveInt(env, "MAX_UPSTREAM_EVENT_BYTES", DEFAULT_MAX_UPSTREAM_EVENT_BYTES),
+    },
+    rateLimit: {
+      byInstance: env.RATE_LIMIT_BY_INSTANCE === "true",
+      retryAfterSeconds: positiveInt(env, "RATE_LIMIT_RETRY_AFTER", DEFAULT_RATE_LIMIT_RETRY_AFTER),
     },
   };
 }

@@ -7,6 +7,7 @@ import { checkMessages } from "../http/check-messages.ts";
 import { decodeField } from "../http/decode-field.ts";
 import { readForm } from "../http/read-form.ts";
 import { validate } from "../http/validate.ts";
+import { rateLimit } from "../security/rate-limit.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { collectReply } from "../stream/collect-reply.ts";
 import { startReply } from "../stream/start-reply.ts";
@@ -21,9 +22,8 @@ export async function alibabaText(request: IRequest, env: Env): Promise<Response
   authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
   const messages = validate(MessageField, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
   checkMessages(messages, "Message", config.limits);
-  if (form.ExtendData !== undefined && form.ExtendData !== "") {
-    validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData");
-  }
+  const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
+  await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
   const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {} };
   const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };

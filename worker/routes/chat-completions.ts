@@ -5,6 +5,7 @@ import { authorize, openaiKeyOf } from "../http/authorize.ts";
 import { checkMessages } from "../http/check-messages.ts";
 import { readJson } from "../http/read-json.ts";
 import { validate } from "../http/validate.ts";
+import { rateLimit } from "../security/rate-limit.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { ChunkFramer } from "../stream/chunk-framer.ts";
 import { collectReply } from "../stream/collect-reply.ts";
@@ -15,9 +16,11 @@ import { completionBody } from "./completion-body.ts";
 /** Spec 1: POST {prefix}/chat/completions, an OpenAI chat-completions request, streamed back as SSE. */
 export async function chatCompletions(request: IRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
-  authorize(openaiKeyOf(request, new URL(request.url)), { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
-  const { model, messages, stream, extendData: _, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes, config.limits.maxJsonDepth));
+  const key = openaiKeyOf(request, new URL(request.url));
+  authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
+  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes, config.limits.maxJsonDepth));
   checkMessages(messages, "messages", config.limits);
+  await rateLimit(env, config, request, { route: "openai", credential: config.apiKeys.length ? key : undefined, instanceId: extendData?.instanceId });
   const servedModel = config.upstream.model ?? model;
   const reply = await startReply(selectProvider(config), { messages, model: servedModel, options }, config, request.signal);
   const id = `chatcmpl-${crypto.randomUUID()}`;
