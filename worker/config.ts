@@ -24,6 +24,7 @@ export interface Env {
   RATE_LIMITER?: RateLimiter;
   RATE_LIMIT_BY_INSTANCE?: string;
   RATE_LIMIT_RETRY_AFTER?: string;
+  CORS_ALLOW_ORIGINS?: string;
 }
 
 export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
@@ -52,6 +53,8 @@ export interface Config {
     /** Bytes an upstream stream may send without completing an event (see upstreamEventGuard). */
     maxUpstreamEventBytes: number;
   };
+  /** Browser origins allowed to call the API routes; empty (the default) means no CORS. */
+  corsOrigins: readonly string[];
   rateLimit: {
     /** Count each IMS agent instance of a key apart, so one busy call cannot starve the others. */
     byInstance: boolean;
@@ -125,6 +128,7 @@ export function parseConfig(env: Env): Config {
       maxFormFields: positiveInt(env, "MAX_FORM_FIELDS", DEFAULT_MAX_FORM_FIELDS),
       maxUpstreamEventBytes: positiveInt(env, "MAX_UPSTREAM_EVENT_BYTES", DEFAULT_MAX_UPSTREAM_EVENT_BYTES),
     },
+    corsOrigins: list(env.CORS_ALLOW_ORIGINS),
     rateLimit: {
       byInstance: env.RATE_LIMIT_BY_INSTANCE === "true",
       retryAfterSeconds: positiveInt(env, "RATE_LIMIT_RETRY_AFTER", DEFAULT_RATE_LIMIT_RETRY_AFTER),

@@ -6,6 +6,8 @@ import { alibabaText } from "./routes/alibaba-text.ts";
 import { chatCompletions } from "./routes/chat-completions.ts";
 import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
+import { corsPreflight } from "./security/cors-preflight.ts";
+import { withCors } from "./security/with-cors.ts";
 
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
 const isAlibabaRoute = (request: IRequest) => new URL(request.url).pathname === "/";
@@ -31,8 +33,10 @@ export const router = Router<IRequest, [Env, ExecutionContext]>({
     (request) => {
       request.requestId = crypto.randomUUID();
     },
+    corsPreflight,
   ],
   catch: errorResponse,
+  finally: [withCors],
 });
 
 router
