@@ -1,6 +1,7 @@
 import { Router, type IRequest } from "itty-router";
-import type { Env } from "./config.ts";
+import { readConfig, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
+import { drainBody } from "./http/drain-body.ts";
 import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
 import { alibabaText } from "./routes/alibaba-text.ts";
 import { chatCompletions } from "./routes/chat-completions.ts";
@@ -12,8 +13,18 @@ import { withCors } from "./security/with-cors.ts";
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
 const isAlibabaRoute = (request: IRequest) => new URL(request.url).pathname === "/";
 
-function errorResponse(error: unknown, request: IRequest): Response {
+/** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
+const drainLimit = (env: Env) => {
+  try {
+    return readConfig(env).limits.maxBodyBytes;
+  } catch {
+    return 0;
+  }
+};
+
+async function errorResponse(error: unknown, request: IRequest, env: Env): Promise<Response> {
   const apiError = asApiError(error);
+  await drainBody(request, drainLimit(env));
   if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
     console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
   }
