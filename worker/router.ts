@@ -13,6 +13,9 @@ import { withCors } from "./security/with-cors.ts";
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
 const isAlibabaRoute = (request: IRequest) => new URL(request.url).pathname === "/";
 
+/** A route closed for want of keys is logged once per isolate, not on every refused call. */
+const closedRoutesLogged = new Set<string>();
+
 /** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
 const drainLimit = (env: Env) => {
   try {
@@ -25,6 +28,10 @@ const drainLimit = (env: Env) => {
 async function errorResponse(error: unknown, request: IRequest, env: Env): Promise<Response> {
   const apiError = asApiError(error);
   await drainBody(request, drainLimit(env));
+  if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
+    closedRoutesLogged.add(apiError.message);
+    console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.message }));
+  }
   if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
     console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
   }
