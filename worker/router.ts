@@ -1,4 +1,5 @@
-import { Router, type IRequest } from "itty-router";
+import { Router } from "itty-router";
+import type { WorkerRequest } from "./http/worker-request.ts";
 import { readConfig, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
 import { drainBody } from "./http/drain-body.ts";
@@ -11,7 +12,7 @@ import { corsPreflight } from "./security/cors-preflight.ts";
 import { withCors } from "./security/with-cors.ts";
 
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
-const isAlibabaRoute = (request: IRequest) => new URL(request.url).pathname === "/";
+const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname === "/";
 
 /** A route closed for want of keys is logged once per isolate, not on every refused call. */
 const closedRoutesLogged = new Set<string>();
@@ -25,7 +26,7 @@ const drainLimit = (env: Env) => {
   }
 };
 
-async function errorResponse(error: unknown, request: IRequest, env: Env): Promise<Response> {
+async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
   const apiError = asApiError(error);
   await drainBody(request, drainLimit(env));
   if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
@@ -35,18 +36,17 @@ async function errorResponse(error: unknown, request: IRequest, env: Env): Promi
   if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
     console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
   }
-  const requestId = request.requestId as string;
-  return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, requestId) : openaiErrorResponse(apiError, requestId);
+  return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
 }
 
 const methodNotAllowed = () => {
   throw new ApiError("method_not_allowed", "This route only accepts POST.");
 };
-const notFound = (request: IRequest) => {
+const notFound = (request: WorkerRequest) => {
   throw new ApiError("not_found", `No route for ${request.method} ${new URL(request.url).pathname}. Spec 1 is POST <base>/chat/completions, Spec 2 is POST /.`);
 };
 
-export const router = Router<IRequest, [Env, ExecutionContext]>({
+export const router = Router<WorkerRequest, [Env, ExecutionContext]>({
   before: [
     (request) => {
       request.requestId = crypto.randomUUID();

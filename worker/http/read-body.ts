@@ -6,7 +6,7 @@ const tooLarge = (maxBytes: number) => new ApiError("payload_too_large", `The re
  * Reads the whole body, refusing it as soon as it passes maxBytes: a declared
  * Content-Length is checked before reading, a chunked body while it arrives.
  */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return new Uint8Array(0);
@@ -23,7 +23,6 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     }
     parts.push(value);
   }
-  if (parts.length === 1) return parts[0]!;
   const body = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {

@@ -10,7 +10,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * urlencoded). A field sent twice keeps its first value; a file where a text field belongs
  * is refused.
  */
-export async function readForm(request: Request, limits: Config["limits"]): Promise<Record<string, string>> {
+export async function readForm(request: Request, limits: Pick<Config["limits"], "maxBodyBytes" | "maxFormFields" | "maxFieldChars">): Promise<Record<string, string>> {
   const type = mediaTypeOf(request);
   if (type !== "" && type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
     throw new ApiError(

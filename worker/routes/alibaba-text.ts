@@ -1,4 +1,4 @@
-import type { IRequest } from "itty-router";
+import type { WorkerRequest } from "../http/worker-request.ts";
 import { ExtendDataField, FormRequest, MessageField } from "../../contracts/alibaba/form-request.ts";
 import type { TextResponse } from "../../contracts/alibaba/text-response.ts";
 import { readConfig, type Env } from "../config.ts";
@@ -16,7 +16,7 @@ import { startReply } from "../stream/start-reply.ts";
 const DEFAULT_MODEL = "ims-llm-edge";
 
 /** Spec 2: POST / with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
-export async function alibabaText(request: IRequest, env: Env): Promise<Response> {
+export async function alibabaText(request: WorkerRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
   const form = validate(FormRequest, await readForm(request, config.limits));
   authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
@@ -27,5 +27,5 @@ export async function alibabaText(request: IRequest, env: Env): Promise<Response
   const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {} };
   const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
-  return Response.json(body, { headers: { "x-request-id": request.requestId as string } });
+  return Response.json(body, { headers: { "x-request-id": request.requestId } });
 }

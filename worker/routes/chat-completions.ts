@@ -1,4 +1,4 @@
-import type { IRequest } from "itty-router";
+import type { WorkerRequest } from "../http/worker-request.ts";
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { readConfig, type Env } from "../config.ts";
 import { authorize, openaiKeyOf } from "../http/authorize.ts";
@@ -14,7 +14,7 @@ import { startReply } from "../stream/start-reply.ts";
 import { completionBody } from "./completion-body.ts";
 
 /** Spec 1: POST {prefix}/chat/completions, an OpenAI chat-completions request, streamed back as SSE. */
-export async function chatCompletions(request: IRequest, env: Env): Promise<Response> {
+export async function chatCompletions(request: WorkerRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
   const key = openaiKeyOf(request, new URL(request.url));
   authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
@@ -25,7 +25,7 @@ export async function chatCompletions(request: IRequest, env: Env): Promise<Resp
   const reply = await startReply(selectProvider(config), { messages, model: servedModel, options }, config, request.signal);
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const headers = { "x-request-id": request.requestId as string };
+  const headers = { "x-request-id": request.requestId };
   if (stream) return sseResponse(reply, new ChunkFramer(id, created, servedModel, options.stream_options?.include_usage === true), headers);
   const body = completionBody(id, created, servedModel, await collectReply(reply, config.limits.maxReplyChars));
   return Response.json(body, { headers });

@@ -1,4 +1,4 @@
-import type { IRequest } from "itty-router";
+import type { WorkerRequest } from "../http/worker-request.ts";
 import { openapi, schemas, version } from "../../contracts/json-schema/index.ts";
 import { ApiError } from "../http/api-error.ts";
 
@@ -7,7 +7,7 @@ const PUBLIC = { "access-control-allow-origin": "*", "cache-control": "public, m
 const SCHEMA_TYPE = "application/schema+json";
 
 /** GET /schemas/: what is published, with each schema's $id and title. */
-export const schemaIndex = (request: IRequest) =>
+export const schemaIndex = (request: WorkerRequest) =>
   Response.json(
     {
       version,
@@ -23,9 +23,10 @@ export const schemaIndex = (request: IRequest) =>
   );
 
 /** GET /schemas/<name>.json: one published JSON Schema, exactly as committed in contracts/json-schema. */
-export function schemaFile(request: IRequest): Response {
-  const schema = schemas[request.params.name ?? ""];
-  if (!Object.hasOwn(schemas, request.params.name ?? "") || !schema) throw new ApiError("not_found", `No schema named ${request.params.name}. See /schemas/.`);
+export function schemaFile(request: WorkerRequest): Response {
+  const name = request.params.name ?? "";
+  const schema = Object.hasOwn(schemas, name) ? schemas[name] : undefined;
+  if (!schema) throw new ApiError("not_found", `No schema named ${name}. See /schemas/.`);
   return new Response(JSON.stringify(schema, null, 2), { headers: { ...PUBLIC, "content-type": SCHEMA_TYPE } });
 }
 

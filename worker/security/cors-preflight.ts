@@ -1,4 +1,4 @@
-import type { IRequest } from "itty-router";
+import type { WorkerRequest } from "../http/worker-request.ts";
 import { readConfig, type Env } from "../config.ts";
 import { allowedOrigin } from "./allowed-origin.ts";
 
@@ -10,7 +10,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * to the routes, which answer OPTIONS with 404 or 405 and no CORS headers, so a browser on
  * any other origin is refused: IMS calls server to server and needs no CORS at all.
  */
-export function corsPreflight(request: IRequest, env: Env): Response | undefined {
+export function corsPreflight(request: WorkerRequest, env: Env): Response | undefined {
   if (request.method !== "OPTIONS") return undefined;
   const origin = allowedOrigin(request, readConfig(env).corsOrigins);
   if (origin === undefined) return undefined;

@@ -1,4 +1,4 @@
-import type { IRequest } from "itty-router";
+import type { WorkerRequest } from "../http/worker-request.ts";
 import { readConfig, type Env } from "../config.ts";
 import { allowedOrigin } from "./allowed-origin.ts";
 
@@ -7,7 +7,7 @@ import { allowedOrigin } from "./allowed-origin.ts";
  * exists every answer varies by Origin, so caches never hand one origin's answer to another.
  * Responses that set their own policy (the public schemas) are left as they are.
  */
-export function withCors(response: Response, request: IRequest, env: Env): Response {
+export function withCors(response: Response, request: WorkerRequest, env: Env): Response {
   const allowed = readConfig(env).corsOrigins;
   if (allowed.length === 0 || response.headers.has("access-control-allow-origin")) return response;
   // Re-wrapped rather than edited: headers of some responses are immutable. The body passes through unread.
