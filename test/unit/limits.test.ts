@@ -1,9 +1,9 @@
 // The pure pieces behind the request and upstream limits.
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../worker/http/api-error.ts";
-import { messageChars } from "../worker/http/message-chars.ts";
-import { nestingDepthExceeds } from "../worker/http/nesting-depth-exceeds.ts";
-import { upstreamEventGuard } from "../worker/stream/upstream-event-guard.ts";
+import { ApiError } from "../../worker/http/api-error.ts";
+import { messageChars } from "../../worker/http/message-chars.ts";
+import { nestingDepthExceeds } from "../../worker/http/nesting-depth-exceeds.ts";
+import { upstreamEventGuard } from "../../worker/stream/upstream-event-guard.ts";
 
 describe("nestingDepthExceeds", () => {
   it.each([

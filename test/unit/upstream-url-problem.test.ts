@@ -1,7 +1,7 @@
 // UPSTREAM_BASE_URL is refused unless it is a public https URL, or a private one that local
 // development allows explicitly. Hosts are given in every spelling the URL parser accepts.
 import { describe, expect, it } from "vitest";
-import { upstreamUrlProblem } from "../worker/security/upstream-url-problem.ts";
+import { upstreamUrlProblem } from "../../worker/security/upstream-url-problem.ts";
 
 const accepted = [
   "https://api.openai.com/v1",
