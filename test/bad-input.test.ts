@@ -192,3 +192,18 @@ describe("Spec 2 bad input → Alibaba error body", () => {
     if (testCase.param) expect(body.Message).toMatch(new RegExp(`^${testCase.param.replace(/\./g, "\\.")}\\b`));
   });
 });
+
+describe("refused bodies", () => {
+  it("are read to the end, so the answer reaches the client instead of a connection reset", async () => {
+    const big = "x".repeat(2 * 1024 * 1024);
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (const [path, headers] of [["/v1/chat/completions", { ...auth, "content-type": "text/plain" }], ["/", { "content-type": "text/plain" }]] as const) {
+        const response = await fetch(`${worker.url}${path}`, { method: "POST", headers, body: big });
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+    }
+    expect(new Set(statuses)).toEqual(new Set([415]));
+  });
+});
