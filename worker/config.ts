@@ -107,7 +107,10 @@ export function parseConfig(env: Env): Config {
   }
   const upstreamUrl = optional(env.UPSTREAM_BASE_URL);
   const upstreamProblem = upstreamUrl && upstreamUrlProblem(upstreamUrl, env.ALLOW_PRIVATE_UPSTREAM === "true");
-  if (upstreamProblem) throw new ApiError("misconfigured", `Setting UPSTREAM_BASE_URL ${upstreamProblem}.`);
+  // Callers learn only that the setting is wrong (they may not even hold a key); the log says why.
+  if (upstreamProblem) {
+    throw new ApiError("misconfigured", "Setting UPSTREAM_BASE_URL is not acceptable; the worker's log says why.", { detail: `UPSTREAM_BASE_URL ${upstreamProblem}` });
+  }
   return {
     provider: provider as ProviderName,
     apiKeys: list(env.API_KEYS),
