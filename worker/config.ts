@@ -44,7 +44,7 @@ export interface Config {
     maxReplyChars: number;
     /** Text characters of one message (content, text parts, tool-call arguments). */
     maxMessageChars: number;
-    /** Characters of the Spec 2 Message and ExtendData fields, before they are decoded. */
+    /** Characters of any one Spec 2 form field (Message and ExtendData above all), before it is decoded. */
     maxFieldChars: number;
     /** Nesting of arrays and objects in a JSON body or a decoded Spec 2 field. */
     maxJsonDepth: number;
