@@ -14,11 +14,19 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   MAX_MESSAGES?: string;
   MAX_REPLY_CHARS?: string;
+  FIRST_TOKEN_TIMEOUT_MS?: string;
+  IDLE_TIMEOUT_MS?: string;
+  TOTAL_TIMEOUT_MS?: string;
+  UPSTREAM_RETRIES?: string;
+  FALLBACK_TEXT?: string;
+  MAX_EVENT_BYTES?: string;
+  WORKERS_AI_MODEL?: string;
+  /** The Workers AI binding (`[ai] binding = "AI"`), used when MODEL_PROVIDER is workers-ai. */
+  AI?: AiBinding;
   MAX_MESSAGE_CHARS?: string;
   MAX_FIELD_CHARS?: string;
   MAX_JSON_DEPTH?: string;
   MAX_FORM_FIELDS?: string;
-  MAX_UPSTREAM_EVENT_BYTES?: string;
   ALLOW_PRIVATE_UPSTREAM?: string;
   /** Cloudflare Rate Limiting binding ([[ratelimits]] in wrangler.toml); no binding, no rate limit. */
   RATE_LIMITER?: RateLimiter;
@@ -26,6 +34,14 @@ export interface Env {
   RATE_LIMIT_RETRY_AFTER?: string;
   CORS_ALLOW_ORIGINS?: string;
 }
+
+/** The part of the Workers AI binding this worker uses; the real binding and test stand-ins both fit it. */
+export interface AiBinding {
+  run(model: string, inputs: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+/** The settings that are plain strings (everything but bindings). */
+type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
 export type ProviderName = (typeof providerNames)[number];
@@ -50,8 +66,6 @@ export interface Config {
     maxJsonDepth: number;
     /** Fields in one Spec 2 form. */
     maxFormFields: number;
-    /** Bytes an upstream stream may send without completing an event (see upstreamEventGuard). */
-    maxUpstreamEventBytes: number;
   };
   /** Browser origins allowed to call the API routes; empty (the default) means no CORS. */
   corsOrigins: readonly string[];
@@ -61,6 +75,19 @@ export interface Config {
     /** Sent as Retry-After on 429. */
     retryAfterSeconds: number;
   };
+  /** How a model's reply is guarded, the same for every provider. */
+  stream: {
+    firstTokenTimeoutMs: number;
+    idleTimeoutMs: number;
+    totalTimeoutMs: number;
+    /** Extra attempts after a connection failure or 5xx before the first token. */
+    retries: number;
+    /** Spoken instead of an error when set. */
+    fallbackText: string | undefined;
+    /** The largest upstream event accepted, in characters. */
+    maxEventBytes: number;
+  };
+  workersAi: { binding: AiBinding | undefined; model: string };
 }
 
 /** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
@@ -70,6 +97,18 @@ const DEFAULT_MAX_MESSAGES = 200;
 /** A spoken reply of this length already lasts tens of minutes; more means a runaway model. */
 const DEFAULT_MAX_REPLY_CHARS = 64 * 1024;
 
+/** Past IMS's longest filler wait (LlmPending.WaitTime, at most 10 s): after that the caller hears silence. */
+const DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 15_000;
+/** Streaming models emit tokens every few tens of ms; 10 s without one is a stalled upstream, not a slow one. */
+const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+/** A spoken answer longer than this is a runaway generation, and it bounds what one call can cost. */
+const DEFAULT_TOTAL_TIMEOUT_MS = 120_000;
+/** One retry rides out a dropped connection or a replica restarting without doubling the wait twice. */
+const DEFAULT_UPSTREAM_RETRIES = 1;
+/** Peers fail on events over 64 KiB; a long tool-call argument can exceed that, 1 MiB bounds memory. */
+const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+/** A small, fast instruct model: in a voice call time to first token matters more than size. */
+const DEFAULT_WORKERS_AI_MODEL = "@cf/meta/llama-3.1-8b-instruct";
 /** Room for a long system prompt with retrieved documents; images are bounded by MAX_BODY_BYTES instead. */
 const DEFAULT_MAX_MESSAGE_CHARS = 256 * 1024;
 /** IMS's 20 records of speech fit many times over; more is not a conversation. */
@@ -78,8 +117,6 @@ const DEFAULT_MAX_FIELD_CHARS = 1024 * 1024;
 const DEFAULT_MAX_JSON_DEPTH = 64;
 /** IMS sends three fields; the rest is room for proxies that add a few. */
 const DEFAULT_MAX_FORM_FIELDS = 32;
-/** An upstream event is a few hundred bytes; a megabyte without one is a broken or hostile upstream. */
-const DEFAULT_MAX_UPSTREAM_EVENT_BYTES = 1024 * 1024;
 
 /** The longest period the Rate Limiting binding allows (10 or 60 s): a retry after it meets a fresh window. */
 const DEFAULT_RATE_LIMIT_RETRY_AFTER = 60;
@@ -90,11 +127,19 @@ const list = (value: string | undefined) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-const positiveInt = (env: Env, name: keyof Env, fallback: number) => {
+const positiveInt = (env: Env, name: Setting, fallback: number) => {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new ApiError("misconfigured", `Setting ${name} must be a positive integer.`);
+  return value;
+};
+
+const count = (env: Env, name: Setting, fallback: number) => {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ApiError("misconfigured", `Setting ${name} must be a whole number (0 or more).`);
   return value;
 };
 
@@ -129,13 +174,21 @@ export function parseConfig(env: Env): Config {
       maxFieldChars: positiveInt(env, "MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS),
       maxJsonDepth: positiveInt(env, "MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
       maxFormFields: positiveInt(env, "MAX_FORM_FIELDS", DEFAULT_MAX_FORM_FIELDS),
-      maxUpstreamEventBytes: positiveInt(env, "MAX_UPSTREAM_EVENT_BYTES", DEFAULT_MAX_UPSTREAM_EVENT_BYTES),
     },
     corsOrigins: list(env.CORS_ALLOW_ORIGINS),
     rateLimit: {
       byInstance: env.RATE_LIMIT_BY_INSTANCE === "true",
       retryAfterSeconds: positiveInt(env, "RATE_LIMIT_RETRY_AFTER", DEFAULT_RATE_LIMIT_RETRY_AFTER),
     },
+    stream: {
+      firstTokenTimeoutMs: positiveInt(env, "FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS),
+      idleTimeoutMs: positiveInt(env, "IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS),
+      totalTimeoutMs: positiveInt(env, "TOTAL_TIMEOUT_MS", DEFAULT_TOTAL_TIMEOUT_MS),
+      retries: count(env, "UPSTREAM_RETRIES", DEFAULT_UPSTREAM_RETRIES),
+      fallbackText: optional(env.FALLBACK_TEXT),
+      maxEventBytes: positiveInt(env, "MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES),
+    },
+    workersAi: { binding: env.AI, model: optional(env.WORKERS_AI_MODEL) ?? DEFAULT_WORKERS_AI_MODEL },
   };
 }
 

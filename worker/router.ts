@@ -10,6 +10,7 @@ import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
 import { corsPreflight } from "./security/cors-preflight.ts";
 import { withCors } from "./security/with-cors.ts";
+import { RequestLog } from "./stream/request-log.ts";
 
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
 const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname === "/";
@@ -29,13 +30,13 @@ const drainLimit = (env: Env) => {
 async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
   const apiError = asApiError(error);
   await drainBody(request, drainLimit(env));
+  // The per-request line carries the code; the setting to fix is named once, not on every call.
   if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
     closedRoutesLogged.add(apiError.message);
     console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.message }));
   }
-  if (apiError.code === "internal_error" || apiError.code === "misconfigured") {
-    console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.detail ?? apiError.message }));
-  }
+  // A request whose model call already wrote its line (a failed reply) is not logged twice.
+  RequestLog.of(request).fail(apiError);
   return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
 }
 

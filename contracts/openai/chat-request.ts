@@ -5,32 +5,39 @@ import * as z from "zod/mini";
 
 const text = (description: string) => z.string().check(z.describe(description));
 
-export const TextPart = z.looseObject({
-  type: z.literal("text"),
-  text: text("The text of this part."),
-});
+// The `id`s name the parts that recur in the published JSON Schema's $defs.
+export const TextPart = z
+  .looseObject({
+    type: z.literal("text"),
+    text: text("The text of this part."),
+  })
+  .check(z.meta({ id: "TextPart" }));
 
-export const ImagePart = z.looseObject({
-  type: z.literal("image_url"),
-  image_url: z.looseObject({
-    url: text("An https URL or a data: URL (IMS's multimodal node sends data:image/jpeg;base64,...)."),
-    detail: z.optional(z.string()),
-  }),
-});
+export const ImagePart = z
+  .looseObject({
+    type: z.literal("image_url"),
+    image_url: z.looseObject({
+      url: text("An https URL or a data: URL (IMS's multimodal node sends data:image/jpeg;base64,...)."),
+      detail: z.optional(z.string()),
+    }),
+  })
+  .check(z.meta({ id: "ImagePart" }));
 
 export const ContentPart = z.discriminatedUnion("type", [TextPart, ImagePart]);
 
-const textContent = z.union([z.string(), z.array(TextPart)]);
+const textContent = z.union([z.string(), z.array(TextPart)]).check(z.meta({ id: "TextContent" }));
 const anyContent = z.union([z.string(), z.array(ContentPart)]);
 
-export const ToolCall = z.looseObject({
-  id: z.string(),
-  type: z.literal("function"),
-  function: z.looseObject({
-    name: z.string(),
-    arguments: text("JSON-encoded arguments, as the model produced them."),
-  }),
-});
+export const ToolCall = z
+  .looseObject({
+    id: z.string(),
+    type: z.literal("function"),
+    function: z.looseObject({
+      name: z.string(),
+      arguments: text("JSON-encoded arguments, as the model produced them."),
+    }),
+  })
+  .check(z.meta({ id: "ToolCall" }));
 
 const name = z.optional(z.string());
 

@@ -1,9 +1,7 @@
-// The pure pieces behind the request and upstream limits.
+// The pure pieces behind the request limits.
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../worker/http/api-error.ts";
 import { messageChars } from "../../worker/http/message-chars.ts";
 import { nestingDepthExceeds } from "../../worker/http/nesting-depth-exceeds.ts";
-import { upstreamEventGuard } from "../../worker/stream/upstream-event-guard.ts";
 
 describe("nestingDepthExceeds", () => {
   it.each([
@@ -39,36 +37,5 @@ describe("messageChars", () => {
       }),
     ).toBe(5);
     expect(messageChars({ content: "x", tool_calls: [{ function: { arguments: '{"a":1}' } }] })).toBe(8);
-  });
-});
-
-describe("upstreamEventGuard", () => {
-  it("lets a stream of small events through whatever its total size", () => {
-    const guard = upstreamEventGuard(100);
-    for (let i = 0; i < 1000; i++) {
-      guard.eventCompleted();
-      guard.received(60);
-    }
-  });
-
-  it("refuses an event that keeps growing past the limit", () => {
-    const guard = upstreamEventGuard(100);
-    guard.received(60);
-    expect(() => guard.received(60)).toThrow(ApiError);
-    try {
-      upstreamEventGuard(10).received(11);
-    } catch (error) {
-      expect((error as ApiError).code).toBe("upstream_error");
-      expect((error as ApiError).message).not.toMatch(/MAX_|bytes/);
-    }
-  });
-
-  it("counts again from zero after an event completes", () => {
-    const guard = upstreamEventGuard(100);
-    guard.received(90);
-    guard.eventCompleted();
-    guard.received(90);
-    guard.received(60);
-    expect(() => guard.received(60)).toThrow(/malformed stream/);
   });
 });

@@ -21,6 +21,7 @@ export type ErrorCode =
   | "upstream_error"
   | "upstream_timeout"
   | "upstream_unavailable"
+  | "upstream_rate_limited"
   | "misconfigured"
   | "internal_error";
 

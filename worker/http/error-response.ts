@@ -27,7 +27,9 @@ const wire: Record<ErrorCode, WireMapping> = {
   rate_limited: { status: 429, openaiType: "rate_limit_error", alibabaCode: "Throttling" },
   upstream_error: { status: 502, openaiType: "upstream_error", alibabaCode: "UpstreamError" },
   upstream_timeout: { status: 504, openaiType: "timeout_error", alibabaCode: "UpstreamTimeout" },
-  upstream_unavailable: { status: 503, openaiType: "server_error", alibabaCode: "ServiceUnavailable.Upstream" },
+  // 502, not 503: the worker is up, the model server behind it is not (connection refused, 5xx).
+  upstream_unavailable: { status: 502, openaiType: "upstream_error", alibabaCode: "UpstreamUnavailable" },
+  upstream_rate_limited: { status: 429, openaiType: "rate_limit_error", alibabaCode: "Throttling.Upstream" },
   misconfigured: { status: 500, openaiType: "server_error", alibabaCode: "InternalError.Configuration" },
   internal_error: { status: 500, openaiType: "server_error", alibabaCode: "InternalError" },
 };

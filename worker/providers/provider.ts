@@ -16,6 +16,8 @@ export interface ModelCall {
   messages: readonly ChatMessage[];
   model: string;
   options: ChatOptions;
+  /** IMS's context for the call; only a Spec 2 upstream is sent it (OpenAI servers reject unknown fields). */
+  ims?: { instanceId?: string | undefined; userData?: string | undefined };
   /** Aborted when the caller goes away (IMS barge-in) or a timeout fires: stop generating at once. */
   signal: AbortSignal;
 }

@@ -1,13 +1,12 @@
 import type { Config, ProviderName } from "../config.ts";
-import { ApiError } from "../http/api-error.ts";
+import { alibabaBridge } from "./alibaba-bridge.ts";
 import { demo } from "./demo.ts";
+import { openaiCompatible } from "./openai-compatible.ts";
 import type { Provider } from "./provider.ts";
+import { workersAi } from "./workers-ai.ts";
 
-const providers: Partial<Record<ProviderName, Provider>> = { demo };
+// Exhaustive by type: a provider name without its implementation does not compile.
+const providers: Record<ProviderName, Provider> = { demo, openai: openaiCompatible, "workers-ai": workersAi, alibaba: alibabaBridge };
 
 /** The provider MODEL_PROVIDER names. */
-export function selectProvider(config: Config): Provider {
-  const provider = providers[config.provider];
-  if (!provider) throw new ApiError("misconfigured", `MODEL_PROVIDER ${config.provider} is not available in this build.`);
-  return provider;
-}
+export const selectProvider = (config: Config): Provider => providers[config.provider];

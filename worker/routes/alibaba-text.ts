@@ -10,6 +10,7 @@ import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { collectReply } from "../stream/collect-reply.ts";
+import { RequestLog } from "../stream/request-log.ts";
 import { startReply } from "../stream/start-reply.ts";
 
 /** The model name a Spec 2 call is served under; IMS sends none, so UPSTREAM_MODEL or this. */
@@ -23,9 +24,11 @@ export async function alibabaText(request: WorkerRequest, env: Env): Promise<Res
   const messages = validate(MessageField, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
   checkMessages(messages, "Message", config.limits);
   const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
+  const log = RequestLog.of(request);
+  log.describe({ route: "spec2", provider: config.provider, instanceId: extendData?.InstanceId });
   await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
-  const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {} };
-  const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal), config.limits.maxReplyChars);
+  const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
+  const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
   return Response.json(body, { headers: { "x-request-id": request.requestId } });
 }

@@ -28,8 +28,9 @@ export async function collectReply(reply: StartedReply, maxChars: number): Promi
       if (delta.kind === "text") {
         length += delta.text.length;
         if (length > maxChars) {
-          reply.stop();
-          throw new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`);
+          const error = new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`);
+          reply.stop(error);
+          throw error;
         }
         parts.push(delta.text);
       } else if (delta.kind === "tool_call") {

@@ -1,0 +1,74 @@
+import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
+import type { FormMessage } from "../../contracts/alibaba/form-request.ts";
+import type { Config } from "../config.ts";
+import { ApiError } from "../http/api-error.ts";
+import { isRecord } from "./is-record.ts";
+import { plainText } from "./plain-text.ts";
+import type { ModelCall, Provider } from "./provider.ts";
+import { upstreamFetch } from "./upstream-fetch.ts";
+import { upstreamUrl } from "./upstream-url.ts";
+
+/** Spec 2 knows only these roles and plain-text content. */
+function formMessages(messages: readonly ChatMessage[]): FormMessage[] {
+  const out: FormMessage[] = [];
+  for (const message of messages) {
+    // Tool calls and their results have no place in Spec 2; the spoken turns carry the conversation.
+    if (message.role === "tool" || message.role === "function") continue;
+    const content = plainText(message.content);
+    if (message.role === "assistant" && content === "") continue;
+    out.push({ role: message.role === "developer" ? "system" : message.role, content });
+  }
+  return out;
+}
+
+/** The form IMS itself would POST: Message and ExtendData as JSON strings, Token when one is configured. */
+function imsForm(call: ModelCall, config: Config): URLSearchParams {
+  const form = new URLSearchParams({ Message: JSON.stringify(formMessages(call.messages)) });
+  if (config.upstream.apiKey) form.set("Token", config.upstream.apiKey);
+  const extendData = { ...(call.ims?.instanceId !== undefined && { InstanceId: call.ims.instanceId }), ...(call.ims?.userData !== undefined && { UserData: call.ims.userData }) };
+  form.set("ExtendData", JSON.stringify(extendData));
+  return form;
+}
+
+/** Reads the reply body, refusing it past `maxChars` characters' worth of UTF-8 as it arrives. */
+async function boundedText(response: Response, maxChars: number): Promise<string> {
+  // UTF-8 spends at most 4 bytes on a character.
+  const maxBytes = maxChars * 4 + 1024;
+  const tooLarge = () => new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`, { detail: "Spec 2 reply over the cap" });
+  if (Number(response.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge();
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+const badReply = (detail: string) => new ApiError("upstream_error", 'The Spec 2 server did not answer with {"Text": ...}.', { detail });
+
+/**
+ * An existing Spec 2 server at UPSTREAM_BASE_URL (POSTed to exactly that URL, as IMS does),
+ * so a team that already runs one gets a streaming Spec 1 endpoint in front of it. Spec 2
+ * answers all at once, so the reply is one batch; the Token is UPSTREAM_API_KEY.
+ */
+export const alibabaBridge: Provider = async function* (call, config) {
+  const response = await upstreamFetch(upstreamUrl(config), { method: "POST", body: imsForm(call, config) }, call.signal);
+  const text = await boundedText(response, config.limits.maxReplyChars);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badReply(`non-JSON body (${text.length} chars)`);
+  }
+  if (!isRecord(body) || typeof body.Text !== "string") throw badReply(isRecord(body) ? `fields ${Object.keys(body).join(",")} Code=${String(body.Code ?? "")}` : typeof body);
+  yield body.Text ? [{ kind: "text", text: body.Text }, { kind: "finish", reason: "stop" }] : [{ kind: "finish", reason: "stop" }];
+};

@@ -1,0 +1,33 @@
+import { ChatRequest } from "../../contracts/openai/chat-request.ts";
+import { ApiError } from "../http/api-error.ts";
+import { upstreamEvents } from "../stream/upstream-events.ts";
+import { openaiChunkDeltas } from "./openai-chunk-deltas.ts";
+import type { ChatOptions, Provider } from "./provider.ts";
+import { upstreamFetch } from "./upstream-fetch.ts";
+import { upstreamUrl } from "./upstream-url.ts";
+
+/**
+ * The OpenAI options the contract knows. Only these are forwarded: IMS adds fields of its own
+ * (extendData and whatever comes next), and OpenAI rejects parameters it does not know.
+ */
+const forwardedOptions: ReadonlySet<string> = new Set(Object.keys(ChatRequest.shape).filter((key) => !["model", "messages", "stream", "extendData"].includes(key)));
+
+function requestBody(model: string, messages: unknown, options: ChatOptions): string {
+  const body: Record<string, unknown> = { model, messages, stream: true };
+  for (const [key, value] of Object.entries(options)) if (forwardedOptions.has(key) && value !== undefined) body[key] = value;
+  return JSON.stringify(body);
+}
+
+/**
+ * Any OpenAI-compatible server at UPSTREAM_BASE_URL (vLLM, SGLang, Ollama, DashScope
+ * compatible mode, OpenAI): the conversation is forwarded as it came, always streamed, and the
+ * upstream's chunks are read into deltas one network read at a time.
+ */
+export const openaiCompatible: Provider = async function* ({ messages, model, options, signal }, config) {
+  const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
+  if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
+  const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options) }, signal);
+  if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
+  yield* upstreamEvents(response.body, openaiChunkDeltas, config.stream.maxEventBytes);
+};

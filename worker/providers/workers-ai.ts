@@ -1,0 +1,43 @@
+import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
+import { ApiError } from "../http/api-error.ts";
+import { upstreamEvents } from "../stream/upstream-events.ts";
+import { plainText } from "./plain-text.ts";
+import type { ChatOptions, Provider } from "./provider.ts";
+import { workersAiEventDeltas } from "./workers-ai-event-deltas.ts";
+
+/** Workers AI text models take plain-text turns. */
+const aiMessages = (messages: readonly ChatMessage[]) =>
+  messages.map((message) => ({
+    role: message.role === "developer" ? "system" : message.role,
+    content: plainText(message.content),
+    ...(message.role === "tool" && { tool_call_id: message.tool_call_id }),
+  }));
+
+/** The sampling options Workers AI text models accept under the same names. */
+const aiOptions = ({ max_tokens, max_completion_tokens, temperature, top_p, seed, frequency_penalty, presence_penalty }: ChatOptions) => ({
+  ...((max_tokens ?? max_completion_tokens) !== undefined && { max_tokens: max_tokens ?? max_completion_tokens }),
+  ...(temperature !== undefined && { temperature }),
+  ...(top_p !== undefined && { top_p }),
+  ...(seed !== undefined && { seed }),
+  ...(frequency_penalty !== undefined && { frequency_penalty }),
+  ...(presence_penalty !== undefined && { presence_penalty }),
+});
+
+/**
+ * Cloudflare Workers AI through the AI binding, model WORKERS_AI_MODEL. The binding returns
+ * its own event stream, read like any other upstream; the abort signal is passed to it so a
+ * caller hanging up stops the generation.
+ */
+export const workersAi: Provider = async function* ({ messages, options, signal }, config) {
+  const { binding, model } = config.workersAi;
+  if (!binding) throw new ApiError("misconfigured", 'MODEL_PROVIDER workers-ai needs the AI binding ([ai] binding = "AI" in wrangler.toml).', { detail: "env.AI is not bound" });
+  let stream: unknown;
+  try {
+    stream = await binding.run(model, { messages: aiMessages(messages), stream: true, ...aiOptions(options) }, { signal });
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw new ApiError("upstream_unavailable", "Workers AI could not run the model.", { detail: `AI.run failed: ${error instanceof Error ? error.message : String(error)}` });
+  }
+  if (!(stream instanceof ReadableStream)) throw new ApiError("upstream_error", "Workers AI did not stream its reply.", { detail: `AI.run returned ${typeof stream}` });
+  yield* upstreamEvents(stream, workersAiEventDeltas, config.stream.maxEventBytes);
+};

@@ -1,0 +1,170 @@
+import type { Config } from "../config.ts";
+import { ApiError, asApiError } from "../http/api-error.ts";
+import { statusOf } from "../http/error-response.ts";
+import type { Delta } from "../providers/provider.ts";
+import type { Outcome, RequestLog } from "./request-log.ts";
+
+type Batch = readonly Delta[];
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+/** What the log reports for a reply whose caller went away: nginx's "client closed request". */
+const CALLER_GONE_STATUS = 499;
+
+/**
+ * Wraps a provider's batches with what every provider gets alike: the first-token, idle and
+ * total timeouts, the caller's abort, the spoken fallback and the request's log line. One
+ * AbortController per request aborts the upstream whatever stopped it. One timer per request
+ * is re-armed only when it fires, so a batch costs a timestamp and one promise, not a timer.
+ */
+export class ReplyGuard implements AsyncIterator<Batch> {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  /**
+   * Fails the read in progress when the reply is aborted, whether or not the provider notices
+   * its signal. (Not Promise.race against one abort promise: that would pile a reaction onto
+   * it per read for as long as the stream lasts.)
+   */
+  private failRead: ((reason: unknown) => void) | undefined;
+  private inner: AsyncIterator<Batch> | undefined;
+  private readonly settings: Config["stream"];
+  private readonly log: RequestLog;
+  private readonly endsAt: number;
+  /** When the read in progress times out: the first-token deadline, then one idle gap per read. */
+  private deadline: number;
+  private waiting = false;
+  private started = false;
+  private over = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer fires; it must never be later than the deadline of the read in progress. */
+  private armedFor = 0;
+
+  constructor(settings: Config["stream"], log: RequestLog) {
+    this.settings = settings;
+    this.log = log;
+    const now = Date.now();
+    this.endsAt = now + settings.totalTimeoutMs;
+    this.deadline = now + settings.firstTokenTimeoutMs;
+    this.signal.addEventListener("abort", () => this.failRead?.(this.signal.reason), { once: true });
+    this.arm(Math.min(this.deadline, this.endsAt), now);
+  }
+
+  private arm(at: number, now: number) {
+    this.armedFor = at;
+    this.timer = setTimeout(() => this.check(), Math.max(1, at - now));
+  }
+
+  private check() {
+    const now = Date.now();
+    const { totalTimeoutMs, idleTimeoutMs, firstTokenTimeoutMs } = this.settings;
+    if (now >= this.endsAt) {
+      this.controller.abort(new ApiError("upstream_timeout", "The model did not finish its reply in time.", { detail: `total timeout ${totalTimeoutMs} ms` }));
+    } else if (this.waiting && now >= this.deadline) {
+      const error = this.started
+        ? new ApiError("upstream_timeout", "The model paused mid-reply for too long.", { detail: `idle timeout ${idleTimeoutMs} ms` })
+        : new ApiError("upstream_timeout", "The model did not start its reply in time.", { detail: `first-token timeout ${firstTokenTimeoutMs} ms` });
+      this.controller.abort(error);
+    } else {
+      // With no read in progress, the next one's deadline is at least an idle gap away.
+      this.arm(Math.min(this.waiting ? this.deadline : now + idleTimeoutMs, this.endsAt), now);
+    }
+  }
+
+  /** Reads from a provider call made with this.signal (again, for a retry). */
+  attach(inner: AsyncIterator<Batch>): void {
+    this.inner = inner;
+  }
+
+  private async read(): Promise<IteratorResult<Batch>> {
+    this.waiting = true;
+    if (this.started) {
+      const now = Date.now();
+      this.deadline = now + this.settings.idleTimeoutMs;
+      // Only after the first token can the timer be set later than this (for the first-token deadline).
+      if (this.armedFor > this.deadline && this.timer !== undefined) {
+        clearTimeout(this.timer);
+        this.arm(this.deadline, now);
+      }
+    }
+    try {
+      if (this.signal.aborted) throw this.signal.reason;
+      const next = this.inner!.next();
+      const result = await new Promise<IteratorResult<Batch>>((resolve, reject) => {
+        this.failRead = reject;
+        next.then(resolve, reject);
+      });
+      if (result.done) this.end(200, "ok");
+      else {
+        if (!this.started) {
+          this.started = true;
+          this.log.firstToken();
+        }
+        this.log.chunks++;
+      }
+      return result;
+    } finally {
+      this.waiting = false;
+      this.failRead = undefined;
+    }
+  }
+
+  /** The first batch. A failure is thrown as it is, so the caller may retry, fall back or fail. */
+  async first(): Promise<Batch> {
+    const result = await this.read();
+    return result.done ? [] : result.value;
+  }
+
+  async next(): Promise<IteratorResult<Batch>> {
+    if (this.over) return DONE;
+    try {
+      return await this.read();
+    } catch (error) {
+      const spoken = this.fallback(error);
+      if (spoken) return { done: false, value: spoken };
+      throw this.fail(error);
+    }
+  }
+
+  /** Whether a failure before the first token deserves another attempt: a connection failure or a 5xx, never a timeout or an abort. */
+  retryable(error: unknown): boolean {
+    return !this.signal.aborted && error instanceof ApiError && error.code === "upstream_unavailable";
+  }
+
+  /**
+   * The configured sentence as the reply's last batch, in place of the model's failure (in a
+   * voice call silence is the worst outcome). Undefined when none is configured or the reply
+   * is already over (the caller hung up: nobody would hear it).
+   */
+  fallback(error: unknown): Batch | undefined {
+    const text = this.settings.fallbackText;
+    if (text === undefined || this.over) return undefined;
+    this.end(200, "fallback", asApiError(error));
+    return [
+      { kind: "text", text: this.started ? ` ${text}` : text },
+      { kind: "finish", reason: "stop" },
+    ];
+  }
+
+  /** Ends the reply as failed; returns what to throw. */
+  fail(error: unknown): unknown {
+    if (this.over) return error;
+    const apiError = asApiError(error);
+    this.end(statusOf(apiError), "error", apiError);
+    return apiError;
+  }
+
+  /** Stops the model at once: an ApiError counts as the reply's failure, anything else as the caller leaving. */
+  stop(reason?: unknown): void {
+    this.controller.abort(reason);
+    if (reason instanceof ApiError) this.end(statusOf(reason), "error", reason);
+    else this.end(CALLER_GONE_STATUS, "cancelled");
+  }
+
+  private end(status: number, outcome: Outcome, error?: ApiError) {
+    if (this.over) return;
+    this.over = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.log.write(status, outcome, error && { code: error.code, detail: error.detail });
+    // Whatever the upstream still holds (a connection, a generation) is released.
+    if (outcome !== "ok") this.controller.abort(error);
+  }
+}
