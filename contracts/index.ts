@@ -7,8 +7,9 @@ import { ExtendDataField, FormRequest, MessageField } from "./alibaba/form-reque
 import { TextResponse } from "./alibaba/text-response.ts";
 import { AlibabaErrorBody } from "./alibaba/error-body.ts";
 
-/** Bumped on any change to a published schema: minor when it only accepts more, major otherwise. */
-export const CONTRACT_VERSION = "1.0.0";
+import { CONTRACT_VERSION } from "./version.ts";
+
+export { CONTRACT_VERSION };
 
 export interface PublishedSchema {
   /** File name under contracts/json-schema/ and path under /schemas/, without .json. */

@@ -16,14 +16,14 @@ beforeAll(async () => {
 afterAll(() => worker?.dispose());
 
 const committed = (file: string) => JSON.parse(readFileSync(join(root, "contracts", "json-schema", file), "utf8")) as Record<string, unknown>;
-const schemaFiles = readdirSync(join(root, "contracts", "json-schema")).filter((file) => file.endsWith(".json") && file !== "openapi.json");
+const schemaFiles = readdirSync(join(root, "contracts", "json-schema")).filter((file) => file.endsWith(".json") && !["openapi.json", "index.json"].includes(file));
 
 describe("served schemas", () => {
   it("the index lists every committed schema, and each is served exactly as committed", async () => {
     const index = (await (await fetch(`${worker.url}/schemas/`)).json()) as { version: string; schemas: { name: string; url: string; $id: string }[] };
     expect(index.schemas.map((entry) => `${entry.name}.json`).sort()).toEqual([...schemaFiles].sort());
     for (const entry of index.schemas) {
-      const response = await fetch(entry.url);
+      const response = await fetch(new URL(entry.url, worker.url));
       expect(response.headers.get("content-type")).toBe("application/schema+json");
       expect(await response.json()).toEqual(committed(`${entry.name}.json`));
     }
@@ -43,10 +43,16 @@ describe("served schemas", () => {
     }
   });
 
-  it("an unknown schema name is a 404 in the OpenAI error shape", async () => {
-    const response = await fetch(`${worker.url}/schemas/nope.json`);
+  it.each(["nope", "openai-nope", "index", "openapi", "..%2Fwrangler"])("an unknown schema name (%s) is a 404 in the OpenAI error shape", async (name) => {
+    const response = await fetch(`${worker.url}/schemas/${name}.json`);
     expect(response.status).toBe(404);
     expect(schemaViolation("openai-error", await response.json())).toBeNull();
+  });
+
+  it("publishes nothing but the schemas, the index and the OpenAPI document", async () => {
+    for (const path of ["/index.json", "/openai-error.json", "/schemas/../index.json"]) {
+      expect((await fetch(`${worker.url}${path}`)).status, path).toBe(404);
+    }
   });
 
   it("serves an OpenAPI 3.1 document whose references resolve to the served schemas", async () => {

@@ -4,6 +4,8 @@ import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
 export interface Env {
+  /** The published schemas (wrangler.toml [assets]). */
+  ASSETS?: { fetch(input: URL): Promise<Response> };
   MODEL_PROVIDER?: string;
   UPSTREAM_BASE_URL?: string;
   UPSTREAM_API_KEY?: string;

@@ -2,6 +2,7 @@ import { excerpt, fail, once, pass, skip, type Check, type Finding } from "./che
 import { docForm } from "./ims-requests.ts";
 import { schemaViolation } from "./published-schemas.ts";
 import type { Target } from "./target.ts";
+import { failureOf } from "./failure-of.ts";
 
 /** A token no deployment would accept. */
 const WRONG_TOKEN = "ims-llm-verify-wrong-token";
@@ -30,6 +31,7 @@ async function send(target: Target, fields: Record<string, string>, encoding: "u
     for (const [name, value] of Object.entries(fields)) body.append(name, value);
   }
   try {
+    // Spec 2 answers in one piece, so the timeout bounds the whole answer.
     const response = await target.fetch(target.url, { method: "POST", body, signal: AbortSignal.timeout(target.timeoutMs) });
     const text = await response.text();
     const answer: FormAnswer = { status: response.status, contentType: response.headers.get("content-type") ?? "", body: text };
@@ -40,7 +42,7 @@ async function send(target: Target, fields: Record<string, string>, encoding: "u
     }
     return answer;
   } catch (error) {
-    return { status: 0, contentType: "", body: "", failure: (error as Error).message };
+    return { status: 0, contentType: "", body: "", failure: failureOf(error) };
   }
 }
 
@@ -59,6 +61,7 @@ const describe = (answer: FormAnswer) => (answer.failure ? `no response: ${answe
 /** IMS reads Text from a JSON object; anything else is a failure. */
 function hasText(answer: FormAnswer): Finding {
   if (answer.status !== 200) return fail("not a 200", '200 {"Text": "..."}', describe(answer));
+  if (answer.body === "") return fail("the body is empty", '{"Text": "..."}', "an empty body");
   if (answer.json === undefined) return fail("the body is not JSON", '{"Text": "..."}', excerpt(answer.body));
   const violation = schemaViolation("alibaba-text-response", answer.json, "lenient");
   return violation ? fail(`no string Text: ${violation}`, '{"Text": "..."}', excerpt(answer.body)) : pass(excerpt(String((answer.json as { Text: string }).Text), 80));
@@ -112,7 +115,7 @@ export const alibabaChecks: Check<AlibabaProbes>[] = [
   {
     id: "alibaba.json-content-type",
     level: "SHOULD",
-    clause: "The response is a JSON object (the seed's own sample answers text/plain, which IMS accepts)",
+    clause: "The response is a JSON object (the documentation's own sample answers text/plain, which IMS accepts)",
     title: "Content-Type application/json",
     run: async (probes) => {
       const answer = await probes.urlencoded();

@@ -3,6 +3,7 @@ import { docChatRequest, multimodalChatRequest, twentyMessageChatRequest } from 
 import { probeStream, type StreamProbe } from "./probe-stream.ts";
 import { schemaViolation } from "./published-schemas.ts";
 import { chatCompletionsUrl, type Target } from "./target.ts";
+import { failureOf } from "./failure-of.ts";
 
 /** IMS's shortest filler-speech wait (AutoSpeechConfig.LlmPending.WaitTime is 500-10,000 ms). */
 const FILLER_SPEECH_MS = 500;
@@ -12,6 +13,8 @@ const WRONG_KEY = "sk-ims-llm-verify-wrong-key";
 
 export interface OpenAIProbes {
   target: Target;
+  /** Sends a Spec 1 body with the target's key (or `key`) to the URL IMS would call. */
+  post: (body: unknown, signal: AbortSignal, key?: string) => Promise<Response>;
   doc: () => Promise<StreamProbe>;
   history: () => Promise<StreamProbe>;
   multimodal: () => Promise<StreamProbe>;
@@ -20,38 +23,46 @@ export interface OpenAIProbes {
 
 export function openaiProbes(target: Target): OpenAIProbes {
   const model = target.model ?? DEFAULT_MODEL;
-  const post = (body: unknown, key = target.apiKey, signal?: AbortSignal) =>
+  const post = (body: unknown, signal: AbortSignal, key = target.apiKey) =>
     target.fetch(chatCompletionsUrl(target.url), {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream", ...(key !== undefined && { authorization: `Bearer ${key}` }) },
       body: JSON.stringify(body),
-      signal: signal ?? AbortSignal.timeout(target.timeoutMs),
+      signal,
     });
   return {
     target,
-    doc: once(() => probeStream(() => post(docChatRequest(model)), target.timeoutMs)),
-    history: once(() => probeStream(() => post(twentyMessageChatRequest(model)), target.timeoutMs)),
-    multimodal: once(() => probeStream(() => post(multimodalChatRequest(model)), target.timeoutMs)),
+    post,
+    doc: once(() => probeStream((signal) => post(docChatRequest(model), signal), target.timeoutMs)),
+    history: once(() => probeStream((signal) => post(twentyMessageChatRequest(model), signal), target.timeoutMs)),
+    multimodal: once(() => probeStream((signal) => post(multimodalChatRequest(model), signal), target.timeoutMs)),
     wrongKey: once(async () => {
       try {
-        const response = await post(docChatRequest(model), WRONG_KEY);
+        const response = await post(docChatRequest(model), AbortSignal.timeout(target.timeoutMs), WRONG_KEY);
         const body = await response.text();
         return { status: response.status, body };
       } catch (error) {
-        return { failure: (error as Error).message };
+        return { failure: failureOf(error) };
       }
     }),
   };
 }
 
 /** The status line of a probe that did not stream, for a failure report. */
-const answered = (probe: StreamProbe) =>
-  probe.failure ? `no response: ${probe.failure}` : `${probe.status} ${probe.contentType || "(no content type)"}${probe.body ? ` ${excerpt(probe.body)}` : ""}`;
+const answered = (probe: StreamProbe) => {
+  if (probe.failure) return `no response: ${probe.failure}`;
+  const head = `${probe.status} ${probe.contentType || "(no content type)"}`;
+  if (probe.read) return `${head}, ${probe.doneCount} [DONE], ended by ${probe.read.end}`;
+  return probe.body ? `${head} ${excerpt(probe.body)}` : head;
+};
 
-/** Checks that need a stream first confirm there is one, so one fault is reported once. */
+/**
+ * Checks that read the doc's stream first confirm there is one; when there is none, they
+ * point at openai.event-stream, which shows what came instead, so one fault is described once.
+ */
 const streamed = async (probe: () => Promise<StreamProbe>, then: (probe: StreamProbe) => Finding): Promise<Finding> => {
   const result = await probe();
-  if (!result.read) return fail("no event stream to examine", "200 text/event-stream", answered(result));
+  if (!result.read) return fail("no event stream to examine (see openai.event-stream)");
   return then(result);
 };
 
@@ -170,6 +181,28 @@ export const openaiChecks: Check<OpenAIProbes>[] = [
       }),
   },
   {
+    id: "openai.no-stall",
+    level: "MUST",
+    clause: "IMS waits on the open stream while the caller hears nothing; a stream that goes quiet without closing holds the call",
+    title: "The stream never goes quiet for longer than --timeout-ms, and closes",
+    run: (probes) =>
+      streamed(probes.doc, (probe) => {
+        const read = probe.read!;
+        let previous = 0;
+        let longest = 0;
+        for (const line of read.lines) {
+          longest = Math.max(longest, line.at - previous);
+          previous = line.at;
+        }
+        if (read.end === "stall" || read.end === "limit") longest = Math.max(longest, read.elapsed - previous);
+        const figure = { name: "longest silence", value: Math.round(longest), unit: "ms" };
+        const limit = probes.target.timeoutMs;
+        if (read.end === "stall") return { ...fail(`the stream went quiet after ${read.lines.length} line(s) and did not close`, `a line at least every ${limit} ms, then the end`, `nothing for ${limit} ms`), figure };
+        if (read.end === "limit") return { ...fail("the stream never closed", "a stream that ends", `still open after ${Math.round(read.elapsed)} ms`), figure };
+        return pass(undefined, figure);
+      }),
+  },
+  {
     id: "openai.reply",
     level: "MUST",
     clause: "IMS speaks the content deltas (or acts on tool_calls)",
@@ -243,35 +276,30 @@ export const openaiChecks: Check<OpenAIProbes>[] = [
     level: "SHOULD",
     clause: "Barge-in: IMS abandons the stream when the user interrupts; the server must stay healthy",
     title: "A client abort mid-stream closes the connection, and the next call still works",
-    run: async ({ target }) => {
+    run: async ({ target, post }) => {
+      const body = docChatRequest(target.model ?? DEFAULT_MODEL);
       const controller = new AbortController();
-      const model = target.model ?? DEFAULT_MODEL;
-      const send = (signal: AbortSignal) =>
-        target.fetch(chatCompletionsUrl(target.url), {
-          method: "POST",
-          headers: { "content-type": "application/json", ...(target.apiKey !== undefined && { authorization: `Bearer ${target.apiKey}` }) },
-          body: JSON.stringify(docChatRequest(model)),
-          signal,
-        });
+      const noAnswer = setTimeout(() => controller.abort(new Error(`no response within ${target.timeoutMs} ms`)), target.timeoutMs);
       let response: Response;
       try {
-        response = await send(controller.signal);
+        response = await post(body, controller.signal);
       } catch (error) {
-        return fail("no response", "a stream", (error as Error).message);
+        return fail("no response", "a stream", failureOf(error));
+      } finally {
+        clearTimeout(noAnswer);
       }
       if (!response.body) return fail("no body", "a stream", String(response.status));
       const reader = response.body.getReader();
-      const started = performance.now();
-      await Promise.race([reader.read(), new Promise((resolve) => setTimeout(resolve, target.timeoutMs))]);
+      // Hang up after the first piece, as IMS does when the caller barges in.
+      let waited: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([reader.read(), new Promise((resolve) => (waited = setTimeout(resolve, target.timeoutMs)))]);
+      clearTimeout(waited);
+      // Nothing is read after the abort: when the whole body has already arrived, Node's fetch
+      // can leave that read pending forever, with nothing left to wake it.
       controller.abort();
-      const closed = await reader.read().then(
-        () => "closed",
-        () => "aborted",
-      );
-      const after = await probeStream(() => send(AbortSignal.timeout(target.timeoutMs)), target.timeoutMs);
-      const figure = { name: "abort to close", value: Math.round(performance.now() - started), unit: "ms" };
-      return after.status === 200 && after.doneCount === 1
-        ? pass(`connection ${closed}; the next call completed`, figure)
+      const after = await probeStream((signal) => post(body, signal), target.timeoutMs);
+      return after.status === 200 && after.doneCount === 1 && after.read?.end === "eof"
+        ? pass("the call after the abort completed")
         : fail("the call after an abort did not complete", "200 stream with [DONE]", answered(after));
     },
   },

@@ -1,3 +1,4 @@
+import { failureOf } from "./failure-of.ts";
 import { readEventStream, type StreamRead } from "./read-event-stream.ts";
 
 export interface DataLine {
@@ -41,22 +42,38 @@ const deltaOf = (chunk: Record<string, unknown>) => {
   return first?.delta as Record<string, unknown> | undefined;
 };
 
-/** Sends one Spec 1 request and reads the whole answer, with a stall timeout per read. */
-export async function probeStream(send: () => Promise<Response>, timeoutMs: number): Promise<StreamProbe> {
+/**
+ * Sends one Spec 1 request and reads the whole answer. `timeoutMs` bounds the wait for the
+ * response headers and then each silence in the stream, never the stream's total length: a
+ * long reply that keeps arriving is healthy.
+ */
+export async function probeStream(send: (signal: AbortSignal) => Promise<Response>, timeoutMs: number): Promise<StreamProbe> {
   const probe: StreamProbe = { status: 0, contentType: "", dataLines: [], badLines: [], commentLines: 0, doneCount: 0, afterDone: 0, chunks: [], text: "", toolCalls: 0 };
   const startedAt = performance.now();
+  const controller = new AbortController();
+  const giveUpUnless = (what: string) => setTimeout(() => controller.abort(new Error(`${what} within ${timeoutMs} ms`)), timeoutMs);
+  let timer = giveUpUnless("no response");
   let response: Response;
   try {
-    response = await send();
+    response = await send(controller.signal);
   } catch (error) {
-    probe.failure = (error as Error).message;
+    probe.failure = failureOf(error);
     return probe;
+  } finally {
+    clearTimeout(timer);
   }
   probe.status = response.status;
   probe.contentType = response.headers.get("content-type") ?? "";
   if (!response.body) return probe;
   if (!probe.contentType.startsWith("text/event-stream")) {
-    probe.body = (await response.text()).slice(0, 2000);
+    timer = giveUpUnless("no complete body");
+    try {
+      probe.body = (await response.text()).slice(0, 2000);
+    } catch (error) {
+      probe.failure = failureOf(error);
+    } finally {
+      clearTimeout(timer);
+    }
     return probe;
   }
   probe.read = await readEventStream(response.body, startedAt, timeoutMs);

@@ -1,17 +1,20 @@
-import { readFileSync } from "node:fs";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import { schemas } from "../json-schema/index.ts";
 
 /**
  * Validators compiled from the committed JSON Schema files, not from the Zod source: what
- * partners receive is what the checks hold every response to.
+ * partners receive is what the checks hold every response to. The files are imported as JSON
+ * modules, so the bundled `ims-llm-verify` carries them and reads nothing from disk.
  */
 const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
 ajv.addKeyword({ keyword: "x-version", schemaType: "string" });
 
 const compiled = new Map<string, ValidateFunction>();
 
-export function publishedSchema(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`../json-schema/${name}.json`, import.meta.url), "utf8")) as Record<string, unknown>;
+function publishedSchema(name: string): object {
+  const schema = schemas[name];
+  if (!schema) throw new Error(`no published schema named ${name}`);
+  return schema;
 }
 
 /**

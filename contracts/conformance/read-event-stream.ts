@@ -1,3 +1,11 @@
+import { failureOf } from "./failure-of.ts";
+
+/**
+ * A spoken reply lasts seconds: a stream still open after two minutes is treated as never
+ * ending, so a server that trickles bytes forever cannot hang the checker.
+ */
+const STREAM_LIMIT_MS = 120_000;
+
 export interface StreamLine {
   text: string;
   /** Milliseconds since the request was sent. */
@@ -6,8 +14,11 @@ export interface StreamLine {
 
 export interface StreamRead {
   lines: StreamLine[];
-  /** eof: the server closed the stream; stall: nothing arrived for the timeout; error: the connection broke. */
-  end: "eof" | "stall" | "error";
+  /**
+   * eof: the server closed the stream; stall: nothing arrived for the timeout; limit: still
+   * open after STREAM_LIMIT_MS; error: the connection broke.
+   */
+  end: "eof" | "stall" | "limit" | "error";
   error?: string;
   elapsed: number;
 }
@@ -29,20 +40,23 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, startedA
   };
   for (;;) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<"stall">((resolve) => (timer = setTimeout(() => resolve("stall"), stallMs)));
-    let result: ReadableStreamReadResult<Uint8Array> | "stall";
+    const left = STREAM_LIMIT_MS - (performance.now() - startedAt);
+    const quiet: "stall" | "limit" = left < stallMs ? "limit" : "stall";
+    const stalled = new Promise<typeof quiet>((resolve) => (timer = setTimeout(() => resolve(quiet), Math.max(0, Math.min(stallMs, left)))));
+    let result: ReadableStreamReadResult<Uint8Array> | "stall" | "limit";
     try {
       result = await Promise.race([reader.read(), stalled]);
     } catch (error) {
       clearTimeout(timer);
       if (pending) push(pending);
-      return { lines, end: "error", error: (error as Error).message, elapsed: performance.now() - startedAt };
+      return { lines, end: "error", error: failureOf(error), elapsed: performance.now() - startedAt };
     }
     clearTimeout(timer);
-    if (result === "stall") {
-      await reader.cancel().catch(() => undefined);
+    if (result === "stall" || result === "limit") {
+      // Hang up without waiting on it: the checker must not depend on the server to let go.
+      reader.cancel().catch(() => undefined);
       if (pending) push(pending);
-      return { lines, end: "stall", elapsed: performance.now() - startedAt };
+      return { lines, end: result, elapsed: performance.now() - startedAt };
     }
     if (result.done) break;
     pending += decoder.decode(result.value, { stream: true });

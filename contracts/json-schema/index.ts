@@ -8,10 +8,8 @@ import alibabaMessage from "./alibaba-message.json" with { type: "json" };
 import alibabaExtendData from "./alibaba-extend-data.json" with { type: "json" };
 import alibabaTextResponse from "./alibaba-text-response.json" with { type: "json" };
 import alibabaError from "./alibaba-error.json" with { type: "json" };
-import openapi from "./openapi.json" with { type: "json" };
 
-export const version = "1.0.0";
-export const schemas: Record<string, { $id: string; title?: string; description?: string }> = {
+export const schemas: Record<string, object> = {
   "openai-chat-request": openaiChatRequest,
   "openai-chat-chunk": openaiChatChunk,
   "openai-chat-completion": openaiChatCompletion,
@@ -22,4 +20,3 @@ export const schemas: Record<string, { $id: string; title?: string; description?
   "alibaba-text-response": alibabaTextResponse,
   "alibaba-error": alibabaError,
 };
-export { openapi };

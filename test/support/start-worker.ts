@@ -47,6 +47,7 @@ export async function startWorker(vars: Record<string, string> = {}, options: Wo
     bindings: { ...(workerOptions.bindings as Record<string, string>), API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN, ALLOW_PRIVATE_UPSTREAM: "true", ...vars },
     ...(options.ratelimits && { ratelimits: options.ratelimits }),
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    assets: workerOptions.assets,
     ...(options.aiUpstreamUrl && { wrappedBindings: { AI: { scriptName: AI_STAND_IN, bindings: { UPSTREAM_URL: options.aiUpstreamUrl } } } }),
   };
   // A wrapped binding runs inside the worker that uses it, under that worker's compatibility date.
