@@ -8,15 +8,17 @@ import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from ".
 let worker: RunningWorker;
 let small: RunningWorker;
 let closed: RunningWorker;
+let metadataUpstream: RunningWorker;
 
 beforeAll(async () => {
-  [worker, small, closed] = await Promise.all([
+  [worker, small, closed, metadataUpstream] = await Promise.all([
     startWorker(),
-    startWorker({ MAX_BODY_BYTES: "2048", MAX_MESSAGES: "3" }),
+    startWorker({ MAX_BODY_BYTES: "2048", MAX_MESSAGES: "3", MAX_MESSAGE_CHARS: "100", MAX_FIELD_CHARS: "600", MAX_JSON_DEPTH: "8", MAX_FORM_FIELDS: "5" }),
     startWorker({ API_KEYS: "", IMS_TOKENS: "" }),
+    startWorker({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: "http://169.254.169.254/latest", ALLOW_PRIVATE_UPSTREAM: "false" }),
   ]);
 });
-afterAll(() => Promise.all([worker, small, closed].map((running) => running?.dispose())));
+afterAll(() => Promise.all([worker, small, closed, metadataUpstream].map((running) => running?.dispose())));
 
 const chat = { model: "abc", stream: true, messages: [{ role: "user", content: "hi" }] };
 const json = (body: unknown) => JSON.stringify(body);
@@ -62,7 +64,21 @@ const spec1: Case[] = [
   { name: "wrong api-key query parameter", path: "/v1/chat/completions?api-version=2024-02-01&api-key=sk-wrong", headers: { "content-type": "application/json" }, body: json(chat), status: 401, code: "invalid_credentials" },
   { name: "GET on the chat route", path: "/v1/chat/completions", method: "GET", headers: auth, status: 405, code: "method_not_allowed" },
   { name: "unknown route", path: "/v1/embeddings", headers: auth, body: json(chat), status: 404, code: "not_found" },
-  { name: "more messages than MAX_MESSAGES", target: () => small, path: "/v1/chat/completions", headers: auth, body: json({ ...chat, messages: Array(4).fill(chat.messages[0]) }), status: 400, param: "messages" },
+  { name: "more messages than MAX_MESSAGES", target: () => small, path: "/v1/chat/completions", headers: auth, body: json({ ...chat, messages: Array(4).fill(chat.messages[0]) }), status: 413, code: "limit_exceeded", param: "messages" },
+  { name: "a message over MAX_MESSAGE_CHARS", target: () => small, path: "/v1/chat/completions", headers: auth, body: json({ ...chat, messages: [chat.messages[0], { role: "user", content: "x".repeat(101) }] }), status: 413, code: "limit_exceeded", param: "messages.1" },
+  {
+    name: "text parts over MAX_MESSAGE_CHARS together",
+    target: () => small,
+    path: "/v1/chat/completions",
+    headers: auth,
+    body: json({ ...chat, messages: [{ role: "user", content: [{ type: "text", text: "x".repeat(60) }, { type: "text", text: "y".repeat(60) }] }] }),
+    status: 413,
+    param: "messages.0",
+  },
+  { name: "a message at MAX_MESSAGE_CHARS is accepted", target: () => small, path: "/v1/chat/completions", headers: auth, body: json({ ...chat, stream: false, messages: [{ role: "user", content: "x".repeat(100) }] }), status: 200 },
+  { name: "nesting deeper than MAX_JSON_DEPTH", target: () => small, path: "/v1/chat/completions", headers: auth, body: json({ ...chat, extendData: { a: [[[[[[[[1]]]]]]]] } }), status: 400, code: "nesting_too_deep" },
+  { name: "brackets inside strings do not count as nesting", target: () => small, path: "/v1/chat/completions", headers: auth, body: json({ ...chat, stream: false, user: "[[[[[[[[[[{{{{{{{{\\\"" }), status: 200 },
+  { name: "a million open brackets", path: "/v1/chat/completions", headers: auth, body: "[".repeat(1_000_000), status: 400, code: "nesting_too_deep" },
   { name: "body over MAX_BODY_BYTES", target: () => small, path: "/v1/chat/completions", headers: auth, body: json({ ...chat, messages: [{ role: "user", content: "x".repeat(4096) }] }), status: 413, code: "payload_too_large" },
   {
     name: "chunked body over MAX_BODY_BYTES",
@@ -72,6 +88,7 @@ const spec1: Case[] = [
     body: () => new Blob([json({ ...chat, messages: [{ role: "user", content: "x".repeat(4096) }] })]).stream(),
     status: 413,
   },
+  { name: "UPSTREAM_BASE_URL at a metadata address", target: () => metadataUpstream, path: "/v1/chat/completions", headers: auth, body: json(chat), status: 500, code: "misconfigured" },
   { name: "no API_KEYS configured", target: () => closed, path: "/v1/chat/completions", headers: auth, body: json(chat), status: 503, code: "auth_not_configured" },
 ];
 
@@ -111,7 +128,30 @@ const spec2: Case[] = [
     code: "InvalidParameter.Form",
   },
   { name: "GET on the Spec 2 route", path: "/", method: "GET", status: 405, code: "MethodNotAllowed" },
+  { name: "more records than MAX_MESSAGES", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, Message: json(Array(4).fill({ role: "user", content: "hi" })) }), status: 413, code: "RequestTooLarge.Field", param: "Message" },
+  { name: "a record over MAX_MESSAGE_CHARS", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, Message: json([{ role: "user", content: "x".repeat(101) }]) }), status: 413, code: "RequestTooLarge.Field", param: "Message.0" },
+  { name: "Message over MAX_FIELD_CHARS", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, Message: json(Array(3).fill({ role: "user", content: "x".repeat(99) })) + " ".repeat(300) }), status: 413, code: "RequestTooLarge.Field", param: "Message" },
+  { name: "ExtendData over MAX_FIELD_CHARS", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, ExtendData: json({ UserData: "u".repeat(600) }) }), status: 413, code: "RequestTooLarge.Field", param: "ExtendData" },
+  { name: "Message nested deeper than MAX_JSON_DEPTH", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, Message: "[".repeat(9) }), status: 400, code: "InvalidParameter.NestingTooDeep", param: "Message" },
+  { name: "a Python-style Message nested too deep", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, Message: "[{'role': 'user', 'content': 'hi', 'x': [[[[[[[[1]]]]]]]]}]" }), status: 400, code: "InvalidParameter.NestingTooDeep" },
+  { name: "ExtendData nested deeper than MAX_JSON_DEPTH", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, ExtendData: "{\"a\":".repeat(9) }), status: 400, code: "InvalidParameter.NestingTooDeep", param: "ExtendData" },
+  { name: "more fields than MAX_FORM_FIELDS", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, a: "1", b: "2", c: "3" }), status: 413, code: "RequestTooLarge.Field" },
+  { name: "a repeated field counts each time", target: () => small, path: "/", headers: formHeaders, body: `${form(goodForm)}&Token=x&Token=y&Token=z`, status: 413, code: "RequestTooLarge.Field" },
+  {
+    name: "more multipart fields than MAX_FORM_FIELDS",
+    target: () => small,
+    path: "/",
+    body: () => {
+      const data = new FormData();
+      for (const [name, value] of Object.entries(goodForm)) data.append(name, value);
+      for (const extra of ["a", "b", "c"]) data.append(extra, "1");
+      return data;
+    },
+    status: 413,
+    code: "RequestTooLarge.Field",
+  },
   { name: "body over MAX_BODY_BYTES", target: () => small, path: "/", headers: formHeaders, body: form({ ...goodForm, Message: json([{ role: "user", content: "x".repeat(4096) }]) }), status: 413, code: "RequestTooLarge" },
+  { name: "UPSTREAM_BASE_URL at a metadata address", target: () => metadataUpstream, path: "/", headers: formHeaders, body: form(goodForm), status: 500, code: "InternalError.Configuration" },
   { name: "no IMS_TOKENS configured", target: () => closed, path: "/", headers: formHeaders, body: form(goodForm), status: 503, code: "ServiceUnavailable.AuthNotConfigured" },
 ];
 
@@ -125,13 +165,16 @@ async function send(testCase: Case) {
   } as RequestInit);
   const text = await response.text();
   expect(response.status, text).toBe(testCase.status);
-  expect(response.headers.get("content-type")).toBe("application/json");
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
   return JSON.parse(text) as Record<string, unknown>;
 }
+
+const accepted = (testCase: Case) => testCase.status < 300;
 
 describe("Spec 1 bad input → OpenAI error body", () => {
   it.each(spec1.map((testCase) => [testCase.name, testCase] as const))("%s", async (_, testCase) => {
     const body = await send(testCase);
+    if (accepted(testCase)) return;
     expect(schemaViolation("openai-error", body)).toBeNull();
     const error = body.error as { code: string; param: string | null; message: string };
     if (testCase.code) expect(error.code).toBe(testCase.code);
@@ -143,8 +186,24 @@ describe("Spec 1 bad input → OpenAI error body", () => {
 describe("Spec 2 bad input → Alibaba error body", () => {
   it.each(spec2.map((testCase) => [testCase.name, testCase] as const))("%s", async (_, testCase) => {
     const body = await send(testCase);
+    if (accepted(testCase)) return;
     expect(schemaViolation("alibaba-error", body)).toBeNull();
     if (testCase.code) expect(body.Code).toBe(testCase.code);
     if (testCase.param) expect(body.Message).toMatch(new RegExp(`^${testCase.param.replace(/\./g, "\\.")}\\b`));
+  });
+});
+
+describe("refused bodies", () => {
+  it("are read to the end, so the answer reaches the client instead of a connection reset", async () => {
+    const big = "x".repeat(2 * 1024 * 1024);
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (const [path, headers] of [["/v1/chat/completions", { ...auth, "content-type": "text/plain" }], ["/", { "content-type": "text/plain" }]] as const) {
+        const response = await fetch(`${worker.url}${path}`, { method: "POST", headers, body: big });
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+    }
+    expect(new Set(statuses)).toEqual(new Set([415]));
   });
 });

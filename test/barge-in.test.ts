@@ -71,7 +71,7 @@ describe("barge-in", () => {
     for (let round = 0; round < ROUNDS; round++) {
       const before = upstream.requests.length;
       const caller = new AbortController();
-      const config = parseConfig({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: upstream.url });
+      const config = parseConfig({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: upstream.url, ALLOW_PRIVATE_UPSTREAM: "true" });
       const call = { messages: [{ role: "user" as const, content: "Hi" }], model: "m", options: {} };
       const pending = startReply(openaiCompatible, call, config, caller.signal, new RequestLog(`barge-in-${round}`)).catch(() => undefined);
       while (upstream.requests.length === before) await new Promise((resolve) => setTimeout(resolve, 5));

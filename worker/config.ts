@@ -1,4 +1,6 @@
 import { ApiError } from "./http/api-error.ts";
+import type { RateLimiter } from "./security/rate-limit.ts";
+import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
 export interface Env {
@@ -23,6 +25,16 @@ export interface Env {
   WORKERS_AI_MODEL?: string;
   /** The Workers AI binding (`[ai] binding = "AI"`), used when MODEL_PROVIDER is workers-ai. */
   AI?: AiBinding;
+  MAX_MESSAGE_CHARS?: string;
+  MAX_FIELD_CHARS?: string;
+  MAX_JSON_DEPTH?: string;
+  MAX_FORM_FIELDS?: string;
+  ALLOW_PRIVATE_UPSTREAM?: string;
+  /** Cloudflare Rate Limiting binding ([[ratelimits]] in wrangler.toml); no binding, no rate limit. */
+  RATE_LIMITER?: RateLimiter;
+  RATE_LIMIT_BY_INSTANCE?: string;
+  RATE_LIMIT_RETRY_AFTER?: string;
+  CORS_ALLOW_ORIGINS?: string;
 }
 
 /** The part of the Workers AI binding this worker uses; the real binding and test stand-ins both fit it. */
@@ -31,7 +43,7 @@ export interface AiBinding {
 }
 
 /** The settings that are plain strings (everything but bindings). */
-type Setting = Exclude<keyof Env, "AI">;
+type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
 export type ProviderName = (typeof providerNames)[number];
@@ -44,7 +56,27 @@ export interface Config {
   imsTokens: readonly string[];
   allowUnauthenticated: boolean;
   upstream: { baseUrl: string | undefined; apiKey: string | undefined; model: string | undefined };
-  limits: { maxBodyBytes: number; maxMessages: number; maxReplyChars: number };
+  limits: {
+    maxBodyBytes: number;
+    maxMessages: number;
+    maxReplyChars: number;
+    /** Text characters of one message (content, text parts, tool-call arguments). */
+    maxMessageChars: number;
+    /** Characters of any one Spec 2 form field (Message and ExtendData above all), before it is decoded. */
+    maxFieldChars: number;
+    /** Nesting of arrays and objects in a JSON body or a decoded Spec 2 field. */
+    maxJsonDepth: number;
+    /** Fields in one Spec 2 form. */
+    maxFormFields: number;
+  };
+  /** Browser origins allowed to call the API routes; empty (the default) means no CORS. */
+  corsOrigins: readonly string[];
+  rateLimit: {
+    /** Count each IMS agent instance of a key apart, so one busy call cannot starve the others. */
+    byInstance: boolean;
+    /** Sent as Retry-After on 429. */
+    retryAfterSeconds: number;
+  };
   /** How a model's reply is guarded, the same for every provider. */
   stream: {
     firstTokenTimeoutMs: number;
@@ -79,6 +111,17 @@ const DEFAULT_UPSTREAM_RETRIES = 1;
 const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 /** A small, fast instruct model: in a voice call time to first token matters more than size. */
 const DEFAULT_WORKERS_AI_MODEL = "@cf/meta/llama-3.1-8b-instruct";
+/** Room for a long system prompt with retrieved documents; images are bounded by MAX_BODY_BYTES instead. */
+const DEFAULT_MAX_MESSAGE_CHARS = 256 * 1024;
+/** IMS's 20 records of speech fit many times over; more is not a conversation. */
+const DEFAULT_MAX_FIELD_CHARS = 1024 * 1024;
+/** Tool parameter schemas nest about ten levels; 64 bounds the work of a hostile body. */
+const DEFAULT_MAX_JSON_DEPTH = 64;
+/** IMS sends three fields; the rest is room for proxies that add a few. */
+const DEFAULT_MAX_FORM_FIELDS = 32;
+
+/** The longest period the Rate Limiting binding allows (10 or 60 s): a retry after it meets a fresh window. */
+const DEFAULT_RATE_LIMIT_RETRY_AFTER = 60;
 
 const list = (value: string | undefined) =>
   (value ?? "")
@@ -109,6 +152,12 @@ export function parseConfig(env: Env): Config {
   if (!(providerNames as readonly string[]).includes(provider)) {
     throw new ApiError("misconfigured", `Setting MODEL_PROVIDER must be one of ${providerNames.join(", ")}.`);
   }
+  const upstreamUrl = optional(env.UPSTREAM_BASE_URL);
+  const upstreamProblem = upstreamUrl && upstreamUrlProblem(upstreamUrl, env.ALLOW_PRIVATE_UPSTREAM === "true");
+  // Callers learn only that the setting is wrong (they may not even hold a key); the log says why.
+  if (upstreamProblem) {
+    throw new ApiError("misconfigured", "Setting UPSTREAM_BASE_URL is not acceptable; the worker's log says why.", { detail: `UPSTREAM_BASE_URL ${upstreamProblem}` });
+  }
   return {
     provider: provider as ProviderName,
     apiKeys: list(env.API_KEYS),
@@ -123,6 +172,15 @@ export function parseConfig(env: Env): Config {
       maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
       maxMessages: positiveInt(env, "MAX_MESSAGES", DEFAULT_MAX_MESSAGES),
       maxReplyChars: positiveInt(env, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS),
+      maxMessageChars: positiveInt(env, "MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS),
+      maxFieldChars: positiveInt(env, "MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS),
+      maxJsonDepth: positiveInt(env, "MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
+      maxFormFields: positiveInt(env, "MAX_FORM_FIELDS", DEFAULT_MAX_FORM_FIELDS),
+    },
+    corsOrigins: list(env.CORS_ALLOW_ORIGINS),
+    rateLimit: {
+      byInstance: env.RATE_LIMIT_BY_INSTANCE === "true",
+      retryAfterSeconds: positiveInt(env, "RATE_LIMIT_RETRY_AFTER", DEFAULT_RATE_LIMIT_RETRY_AFTER),
     },
     stream: {
       firstTokenTimeoutMs: positiveInt(env, "FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS),

@@ -1,19 +1,40 @@
 import { Router } from "itty-router";
 import type { WorkerRequest } from "./http/worker-request.ts";
-import type { Env } from "./config.ts";
+import { readConfig, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
+import { drainBody } from "./http/drain-body.ts";
 import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
 import { alibabaText } from "./routes/alibaba-text.ts";
 import { chatCompletions } from "./routes/chat-completions.ts";
 import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
+import { corsPreflight } from "./security/cors-preflight.ts";
+import { withCors } from "./security/with-cors.ts";
 import { RequestLog } from "./stream/request-log.ts";
 
 /** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
 const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname === "/";
 
-function errorResponse(error: unknown, request: WorkerRequest): Response {
+/** A route closed for want of keys is logged once per isolate, not on every refused call. */
+const closedRoutesLogged = new Set<string>();
+
+/** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
+const drainLimit = (env: Env) => {
+  try {
+    return readConfig(env).limits.maxBodyBytes;
+  } catch {
+    return 0;
+  }
+};
+
+async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
   const apiError = asApiError(error);
+  await drainBody(request, drainLimit(env));
+  // The per-request line carries the code; the setting to fix is named once, not on every call.
+  if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
+    closedRoutesLogged.add(apiError.message);
+    console.error(JSON.stringify({ level: "error", requestId: request.requestId, code: apiError.code, detail: apiError.message }));
+  }
   // A request whose model call already wrote its line (a failed reply) is not logged twice.
   RequestLog.of(request).fail(apiError);
   return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
@@ -31,8 +52,10 @@ export const router = Router<WorkerRequest, [Env, ExecutionContext]>({
     (request) => {
       request.requestId = crypto.randomUUID();
     },
+    corsPreflight,
   ],
   catch: errorResponse,
+  finally: [withCors],
 });
 
 router

@@ -24,13 +24,16 @@ export interface WorkerOptions {
   aiUpstreamUrl?: string;
   /** Receives each line the worker logs (console.log / console.error); by default they are dropped unless WORKER_LOGS=1. */
   onLog?: (line: { message: string; level: string }) => void;
+  /** Rate Limiting bindings, as Miniflare's `ratelimits` option takes them. */
+  ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period?: 10 | 60 } }>;
 }
 
 const AI_STAND_IN = "ai-stand-in";
 
 /**
  * Starts the bundled worker in workerd through Miniflare, listening on 127.0.0.1, with the
- * compatibility settings and vars of wrangler.toml and `vars` on top.
+ * compatibility settings and vars of wrangler.toml and `vars` on top; `options` adds
+ * bindings such as ratelimits, or log handlers.
  */
 export async function startWorker(vars: Record<string, string> = {}, options: WorkerOptions = {}): Promise<RunningWorker> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
@@ -40,7 +43,9 @@ export async function startWorker(vars: Record<string, string> = {}, options: Wo
     scriptPath: join(builtWorkerDir, "index.js"),
     compatibilityDate: workerOptions.compatibilityDate,
     compatibilityFlags: workerOptions.compatibilityFlags,
-    bindings: { ...(workerOptions.bindings as Record<string, string>), API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN, ...vars },
+    // The tests' upstreams are real servers on 127.0.0.1, which production refuses.
+    bindings: { ...(workerOptions.bindings as Record<string, string>), API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN, ALLOW_PRIVATE_UPSTREAM: "true", ...vars },
+    ...(options.ratelimits && { ratelimits: options.ratelimits }),
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     assets: workerOptions.assets,
     ...(options.aiUpstreamUrl && { wrappedBindings: { AI: { scriptName: AI_STAND_IN, bindings: { UPSTREAM_URL: options.aiUpstreamUrl } } } }),

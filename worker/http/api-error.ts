@@ -10,6 +10,8 @@ export type ErrorCode =
   | "invalid_form"
   | "unsupported_media_type"
   | "payload_too_large"
+  | "limit_exceeded"
+  | "nesting_too_deep"
   | "missing_credentials"
   | "invalid_credentials"
   | "auth_not_configured"

@@ -1,3 +1,4 @@
+import type { Config } from "../config.ts";
 import { ApiError } from "./api-error.ts";
 import { mediaTypeOf, readBody } from "./read-body.ts";
 
@@ -9,7 +10,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * urlencoded). A field sent twice keeps its first value; a file where a text field belongs
  * is refused.
  */
-export async function readForm(request: Request, maxBytes: number): Promise<Record<string, string>> {
+export async function readForm(request: Request, limits: Pick<Config["limits"], "maxBodyBytes" | "maxFormFields" | "maxFieldChars">): Promise<Record<string, string>> {
   const type = mediaTypeOf(request);
   if (type !== "" && type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
     throw new ApiError(
@@ -17,8 +18,21 @@ export async function readForm(request: Request, maxBytes: number): Promise<Reco
       `Content-Type must be application/x-www-form-urlencoded or multipart/form-data, not ${type}.`,
     );
   }
-  const bytes = await readBody(request, maxBytes);
+  const bytes = await readBody(request, limits.maxBodyBytes);
   const fields: Record<string, string> = {};
+  let count = 0;
+  // Every field counts, repeated names too: the limit bounds the parsing work, not the result.
+  const add = (name: string, value: string) => {
+    if (++count > limits.maxFormFields) {
+      throw new ApiError("limit_exceeded", `The form has more than ${limits.maxFormFields} fields (MAX_FORM_FIELDS).`);
+    }
+    if (value.length > limits.maxFieldChars) {
+      throw new ApiError("limit_exceeded", `${name} has ${value.length} characters; at most ${limits.maxFieldChars} are accepted (MAX_FIELD_CHARS).`, {
+        param: name,
+      });
+    }
+    fields[name] ??= value;
+  };
   if (type === "multipart/form-data") {
     let form: FormData;
     try {
@@ -28,7 +42,7 @@ export async function readForm(request: Request, maxBytes: number): Promise<Reco
     }
     for (const [name, value] of form) {
       if (typeof value !== "string") throw new ApiError("invalid_form", `Field ${name} must be text, not a file.`, { param: name });
-      fields[name] ??= value;
+      add(name, value);
     }
     return fields;
   }
@@ -38,6 +52,6 @@ export async function readForm(request: Request, maxBytes: number): Promise<Reco
   } catch {
     throw new ApiError("invalid_form", "The form body is not valid UTF-8.");
   }
-  for (const [name, value] of new URLSearchParams(text)) fields[name] ??= value;
+  for (const [name, value] of new URLSearchParams(text)) add(name, value);
   return fields;
 }

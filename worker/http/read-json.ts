@@ -1,11 +1,16 @@
 import { ApiError } from "./api-error.ts";
+import { nestingDepthExceeds } from "./nesting-depth-exceeds.ts";
 import { mediaTypeOf, readBody } from "./read-body.ts";
 
 // fatal: invalid UTF-8 is refused rather than silently turned into U+FFFD.
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** Reads a JSON body. A missing Content-Type is tolerated; any other non-JSON type is refused. */
-export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+/**
+ * Reads a JSON body. A missing Content-Type is tolerated; any other non-JSON type is refused.
+ * Nesting is checked on the text first, so a hostile body never reaches the parser or the
+ * validators, which both recurse.
+ */
+export async function readJson(request: Request, maxBytes: number, maxDepth: number): Promise<unknown> {
   const type = mediaTypeOf(request);
   if (type !== "" && type !== "application/json" && !type.endsWith("+json")) {
     throw new ApiError("unsupported_media_type", `Content-Type must be application/json, not ${type}.`);
@@ -18,6 +23,9 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
     throw new ApiError("invalid_json", "The request body is not valid UTF-8.");
   }
   if (text.trim() === "") throw new ApiError("invalid_json", "The request body is empty; a JSON object is required.");
+  if (nestingDepthExceeds(text, maxDepth)) {
+    throw new ApiError("nesting_too_deep", `The request body nests arrays and objects deeper than ${maxDepth} levels (MAX_JSON_DEPTH).`);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

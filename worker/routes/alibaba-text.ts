@@ -2,11 +2,12 @@ import type { WorkerRequest } from "../http/worker-request.ts";
 import { ExtendDataField, FormRequest, MessageField } from "../../contracts/alibaba/form-request.ts";
 import type { TextResponse } from "../../contracts/alibaba/text-response.ts";
 import { readConfig, type Env } from "../config.ts";
-import { ApiError } from "../http/api-error.ts";
 import { authorize } from "../http/authorize.ts";
+import { checkMessages } from "../http/check-messages.ts";
 import { decodeField } from "../http/decode-field.ts";
 import { readForm } from "../http/read-form.ts";
 import { validate } from "../http/validate.ts";
+import { rateLimit } from "../security/rate-limit.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { collectReply } from "../stream/collect-reply.ts";
 import { RequestLog } from "../stream/request-log.ts";
@@ -18,15 +19,14 @@ const DEFAULT_MODEL = "ims-llm-edge";
 /** Spec 2: POST / with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
 export async function alibabaText(request: WorkerRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
-  const form = validate(FormRequest, await readForm(request, config.limits.maxBodyBytes));
+  const form = validate(FormRequest, await readForm(request, config.limits));
   authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
-  const messages = validate(MessageField, decodeField(form.Message, "Message"), "Message");
-  if (messages.length > config.limits.maxMessages) {
-    throw new ApiError("invalid_request", `Message has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "Message" });
-  }
-  const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData"), "ExtendData") : undefined;
+  const messages = validate(MessageField, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
+  checkMessages(messages, "Message", config.limits);
+  const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
   const log = RequestLog.of(request);
   log.describe({ route: "spec2", provider: config.provider, instanceId: extendData?.InstanceId });
+  await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
   const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
   const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };

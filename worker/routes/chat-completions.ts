@@ -1,10 +1,11 @@
 import type { WorkerRequest } from "../http/worker-request.ts";
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { readConfig, type Env } from "../config.ts";
-import { ApiError } from "../http/api-error.ts";
 import { authorize, openaiKeyOf } from "../http/authorize.ts";
+import { checkMessages } from "../http/check-messages.ts";
 import { readJson } from "../http/read-json.ts";
 import { validate } from "../http/validate.ts";
+import { rateLimit } from "../security/rate-limit.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { ChunkFramer } from "../stream/chunk-framer.ts";
 import { collectReply } from "../stream/collect-reply.ts";
@@ -16,13 +17,13 @@ import { completionBody } from "./completion-body.ts";
 /** Spec 1: POST {prefix}/chat/completions, an OpenAI chat-completions request, streamed back as SSE. */
 export async function chatCompletions(request: WorkerRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
-  authorize(openaiKeyOf(request, new URL(request.url)), { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
-  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes));
-  if (messages.length > config.limits.maxMessages) {
-    throw new ApiError("invalid_request", `messages has ${messages.length} records; at most ${config.limits.maxMessages} are accepted (MAX_MESSAGES).`, { param: "messages" });
-  }
+  const key = openaiKeyOf(request, new URL(request.url));
+  authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
+  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes, config.limits.maxJsonDepth));
+  checkMessages(messages, "messages", config.limits);
   const log = RequestLog.of(request);
   log.describe({ route: "spec1", provider: config.provider, instanceId: extendData?.instanceId, channelId: extendData?.channelId, sentenceId: extendData?.sentenceId });
+  await rateLimit(env, config, request, { route: "openai", credential: config.apiKeys.length ? key : undefined, instanceId: extendData?.instanceId });
   const servedModel = config.upstream.model ?? model;
   const ims = { instanceId: extendData?.instanceId, userData: extendData?.userData };
   const reply = await startReply(selectProvider(config), { messages, model: servedModel, options, ims }, config, request.signal, log);

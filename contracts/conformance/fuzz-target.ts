@@ -1,0 +1,90 @@
+import fc from "fast-check";
+import { fuzzRequests, type FuzzRequest } from "./fuzz-requests.ts";
+import { schemaViolation } from "./published-schemas.ts";
+import type { Target } from "./target.ts";
+
+export interface FuzzReport {
+  /** Requests sent, including those fast-check sent to shrink a failure. */
+  requests: number;
+  /** How many answers had each status code; "resent" counts requests sent again after a connection reset. */
+  statuses: Record<string, number>;
+  /** The smallest failing request and what was wrong with the answer, when one failed. */
+  failure: string | undefined;
+}
+
+/** What is wrong with an answer to a generated request, or undefined when it is acceptable. */
+function fault(spec: Target["spec"], response: Response, text: string): string | undefined {
+  if (response.status >= 500) return `status ${response.status}`;
+  if (response.status >= 400) {
+    if (!(response.headers.get("content-type") ?? "").startsWith("application/json")) return `error without a JSON body (${response.headers.get("content-type")})`;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return "error body is not JSON";
+    }
+    const violation = schemaViolation(spec === "openai" ? "openai-error" : "alibaba-error", body);
+    return violation ? `error body violates the published schema: ${violation}` : undefined;
+  }
+  if (response.status !== 200) return `status ${response.status}`;
+  if (spec === "alibaba") return schemaViolation("alibaba-text-response", JSON.parse(text)) ?? undefined;
+  if ((response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    return text.endsWith("data: [DONE]\n\n") ? undefined : "stream did not end with data: [DONE]";
+  }
+  return schemaViolation("openai-chat-completion", JSON.parse(text)) ?? undefined;
+}
+
+async function send(target: Target, request: FuzzRequest) {
+  // The signal covers the body too: a stream that never ends is a hang, not a pass.
+  const response = await target.fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: AbortSignal.timeout(target.timeoutMs) });
+  return { response, text: await response.text() };
+}
+
+const causeOf = (error: unknown) => (error instanceof Error && error.cause instanceof Error ? error.cause : undefined);
+
+const isReset = (error: unknown) => {
+  const code = (causeOf(error) as { code?: unknown } | undefined)?.code;
+  return code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET";
+};
+
+const noAnswer = (target: Target, error: unknown) =>
+  new Error(`no answer (time limit ${target.timeoutMs} ms): ${error instanceof Error ? error.message : String(error)}${causeOf(error) ? ` (${causeOf(error)!.message})` : ""}`);
+
+/** How a failing request is shown: its shape, with long text shortened. */
+const describeRequest = (request: FuzzRequest) =>
+  JSON.stringify({ ...request, body: typeof request.body === "string" ? request.body.slice(0, 500) : request.body && `<${request.body.length} bytes>` });
+
+/**
+ * Sends `runs` generated requests to the target, one at a time, and holds every answer to the
+ * contract: never a 5xx, never slower than target.timeoutMs (a hang), every error body valid
+ * against the published error schema, every success a well-formed answer.
+ */
+export async function fuzzTarget(target: Target, options: { runs: number; seed?: number }): Promise<FuzzReport> {
+  const statuses: Record<string, number> = {};
+  let requests = 0;
+  const property = fc.asyncProperty(fuzzRequests(target), async (request) => {
+    requests++;
+    let answer: { response: Response; text: string };
+    try {
+      answer = await send(target, request);
+    } catch (error) {
+      if (!isReset(error)) throw noAnswer(target, error);
+      // A server may close a keep-alive connection after refusing a body it did not read; a
+      // client that reused that connection sees a reset. That is transport, not an answer, so
+      // the request is sent once more, on a new connection, and counted.
+      statuses.resent = (statuses.resent ?? 0) + 1;
+      answer = await send(target, request).catch((again: unknown) => {
+        throw noAnswer(target, again);
+      });
+    }
+    const { response, text } = answer;
+    statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+    const problem = fault(target.spec, response, text);
+    if (problem) throw new Error(`${problem}; answer ${text.slice(0, 300)}`);
+  });
+  const details = await fc.check(property, { numRuns: options.runs, ...(options.seed !== undefined && { seed: options.seed }) });
+  const failure = details.failed
+    ? `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)} (seed ${details.seed}, path ${details.counterexamplePath}) for ${details.counterexample ? describeRequest(details.counterexample[0]) : "?"}`
+    : undefined;
+  return { requests, statuses, failure };
+}
