@@ -93,7 +93,8 @@ async function main(): Promise<number> {
   const mock = await startMockProcess(UPSTREAM_KEY);
   stops.push(mock.stop);
   startedPids.mock = mock.pid;
-  const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY };
+  // The mock is on loopback, which a deployed worker refuses to call unless told it is local.
+  const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, ALLOW_PRIVATE_UPSTREAM: "true" };
   const workerVars = { ...bundle.vars, ...upstream, MODEL_PROVIDER: flags.provider, API_KEYS: API_KEY, IMS_TOKENS: IMS_TOKEN };
   const worker = await startWorkerd("worker", { ...bundle, vars: workerVars });
   stops.push(worker.stop);
