@@ -9,7 +9,9 @@ import { upstreamHttpError } from "./upstream-http-error.ts";
 export async function upstreamFetch(url: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal });
+    // A redirect is refused, not followed: it could lead the upstream key and the conversation
+    // to a host UPSTREAM_BASE_URL's checks never saw.
+    response = await fetch(url, { ...init, signal, redirect: "manual" });
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     throw new ApiError("upstream_unavailable", "The model server could not be reached.", { detail: `fetch failed: ${error instanceof Error ? error.message : String(error)}` });
