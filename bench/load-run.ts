@@ -1,4 +1,5 @@
-import { callMany, type Wire } from "./stream-client.ts";
+import { connectHeapInspector, type HeapUsage } from "./heap-inspector.ts";
+import { callMany, type CallSpec, type Wire } from "./stream-client.ts";
 import { treeCpuSeconds, treeRssBytes } from "./process-tree.ts";
 import { profileMessage, type StreamProfile } from "./stream-profile.ts";
 
@@ -12,8 +13,16 @@ const SETTLE_MS = 5_000;
 /** The quick run checks the harness, not memory, so it waits less. */
 const QUICK_SETTLE_MS = 500;
 const SAMPLE_EVERY_MS = 50;
+/**
+ * How far the collected heap may sit above its rest figure after a pass and still count as back: 1,000 streams that
+ * each kept one 256-byte object (a promise and its closure) would pass it; code the JIT compiles once for the hot path
+ * under load (about 75 KiB in heap snapshots) stays well under it.
+ */
+const HEAP_MARGIN_BYTES = 256 * 1024;
 
 const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const signedKib = (bytes: number) => `${bytes < 0 ? "-" : "+"}${(Math.abs(bytes) / 1024).toFixed(0)} KiB`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface LoadTarget {
@@ -23,6 +32,10 @@ export interface LoadTarget {
   credential: string;
   /** The workerd serving the target. */
   pid: number;
+  /** Its worker's devtools WebSocket, from which the JS heap is read. */
+  inspectorUrl: string;
+  /** A cheap GET the worker answers, to let a queued collection run. */
+  healthUrl: string;
   expectedText: (profile: StreamProfile) => string;
 }
 
@@ -35,12 +48,19 @@ export interface LoadPass {
   cpuMsPerStream: number;
   peakRss: number;
   settledRss: number;
+  /** The worker's JS heap after a forced collection, once the pass has settled. */
+  heap: HeapUsage;
   errors: string[];
 }
 
 export interface LoadResult {
   target: string;
   restRss: number;
+  /** The worker's JS heap after a forced collection, before the first pass. */
+  restHeap: HeapUsage;
+  heapMarginBytes: number;
+  /** Every stream of every pass complete, and the collected heap back within the margin after each pass. */
+  pass: boolean;
   passes: LoadPass[];
 }
 
@@ -51,10 +71,23 @@ export async function loadRun(target: LoadTarget, quick: boolean): Promise<LoadR
   const spec = { url: target.url, wire: target.wire, credential: target.credential, prompt: profileMessage(PROFILE), expectedText: target.expectedText(PROFILE), timeoutMs: 60_000 };
   await callMany(quick ? 10 : 50, 10, () => spec);
   await sleep(settleMs);
+  const inspector = await connectHeapInspector(target.inspectorUrl, async () => void (await (await fetch(target.healthUrl)).arrayBuffer()));
+  try {
+    return await measuredPasses(target, spec, streams, settleMs, quick ? 1 : PASSES, inspector.collectedHeap);
+  } finally {
+    inspector.close();
+  }
+}
+
+async function measuredPasses(target: LoadTarget, spec: CallSpec, streams: number, settleMs: number, passCount: number, collectedHeap: () => Promise<HeapUsage>): Promise<LoadResult> {
+  const restHeap = await collectedHeap();
   const restRss = treeRssBytes(target.pid);
-  console.log(`\n${target.name}: ${streams} concurrent streams (${PROFILE.chunks} chunks, first after ${PROFILE.firstMs} ms, then every ${PROFILE.gapMs} ms); workerd RSS at rest ${mib(restRss)}`);
+  console.log(
+    `\n${target.name}: ${streams} concurrent streams (${PROFILE.chunks} chunks, first after ${PROFILE.firstMs} ms, then every ${PROFILE.gapMs} ms); ` +
+      `at rest: JS heap after GC ${kib(restHeap.usedSize)} used of ${kib(restHeap.totalSize)}, workerd RSS ${mib(restRss)}`,
+  );
   const passes: LoadPass[] = [];
-  for (let pass = 1; pass <= (quick ? 1 : PASSES); pass++) {
+  for (let pass = 1; pass <= passCount; pass++) {
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, treeRssBytes(target.pid))), SAMPLE_EVERY_MS);
     const cpuBefore = treeCpuSeconds(target.pid);
@@ -65,15 +98,23 @@ export async function loadRun(target: LoadTarget, quick: boolean): Promise<LoadR
     const cpuMsPerStream = ((treeCpuSeconds(target.pid) - cpuBefore) * 1000) / streams;
     await sleep(settleMs);
     const settledRss = treeRssBytes(target.pid);
+    const heap = await collectedHeap();
     const ttfts = results.filter((result) => result.ok).map((result) => result.ttftMs).sort((a, b) => a - b);
     const errors = [...new Set(results.flatMap((result) => (result.error ? [result.error] : [])))].slice(0, 3);
     const ok = ttfts.length;
-    passes.push({ ok, streams, wallMs, ttftP50: ttfts[Math.floor(ttfts.length / 2)] ?? Number.NaN, ttftMax: ttfts.at(-1) ?? Number.NaN, cpuMsPerStream, peakRss, settledRss, errors });
+    passes.push({ ok, streams, wallMs, ttftP50: ttfts[Math.floor(ttfts.length / 2)] ?? Number.NaN, ttftMax: ttfts.at(-1) ?? Number.NaN, cpuMsPerStream, peakRss, settledRss, heap, errors });
     console.log(
       `  pass ${pass}: ${ok}/${streams} complete and verified in ${(wallMs / 1000).toFixed(2)} s; TTFT p50 ${ttfts[Math.floor(ttfts.length / 2)]?.toFixed(0)} ms, max ${ttfts.at(-1)?.toFixed(0)} ms; ` +
-        `CPU ${cpuMsPerStream.toFixed(2)} ms/stream; RSS peak ${mib(peakRss)}, ${settleMs / 1000} s later ${mib(settledRss)}` +
+        `CPU ${cpuMsPerStream.toFixed(2)} ms/stream; RSS peak ${mib(peakRss)}, ${settleMs / 1000} s later ${mib(settledRss)}; ` +
+        `JS heap after GC ${kib(heap.usedSize)} (${signedKib(heap.usedSize - restHeap.usedSize)} on rest)` +
         (errors.length ? `\n  failures: ${errors.join("; ")}` : ""),
     );
   }
-  return { target: target.name, restRss, passes };
+  const complete = passes.every((pass) => pass.ok === pass.streams);
+  const heapBack = passes.every((pass) => pass.heap.usedSize - restHeap.usedSize <= HEAP_MARGIN_BYTES);
+  console.log(
+    `  ${complete && heapBack ? "PASS" : "FAIL"}: ${complete ? "every stream complete" : "streams failed"}; ` +
+      `JS heap after GC ${heapBack ? "back within" : "NOT back within"} ${HEAP_MARGIN_BYTES / 1024} KiB of rest after every pass`,
+  );
+  return { target: target.name, restRss, restHeap, heapMarginBytes: HEAP_MARGIN_BYTES, pass: complete && heapBack, passes };
 }

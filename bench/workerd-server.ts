@@ -12,6 +12,8 @@ export interface WorkerdOptions {
   compatibilityFlags: readonly string[];
   /** Text bindings (wrangler vars and secrets). */
   vars: Record<string, string>;
+  /** Opens V8's inspector on a loopback port, for reading the worker's heap. */
+  inspector?: boolean;
 }
 
 export interface WorkerdServer {
@@ -21,6 +23,8 @@ export interface WorkerdServer {
   listenMs: number;
   /** Milliseconds from spawning workerd to the worker's first answer (GET /health). */
   firstResponseMs: number;
+  /** The worker's devtools WebSocket, when started with `inspector`. */
+  inspectorUrl: string | undefined;
   stop: () => Promise<void>;
 }
 
@@ -74,13 +78,14 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Serves a worker module on bare `workerd serve` (no wrangler, no inspector) and waits until it answers. */
+/** Serves a worker module on bare `workerd serve` (no wrangler; the inspector only if asked) and waits until it answers. */
 export async function startWorkerd(name: string, options: WorkerdOptions): Promise<WorkerdServer> {
   const configPath = join(dirname(options.modulePath), `${name}.capnp`);
   writeFileSync(configPath, capnpConfig(options));
   const started = performance.now();
   // fd 3 is workerd's control channel: it reports each socket's port as JSON once listening.
-  const child = spawn(join(root, "node_modules", ".bin", "workerd"), ["serve", configPath, "--control-fd=3"], {
+  const inspectorArgs = options.inspector ? ["--inspector-addr=127.0.0.1:0"] : [];
+  const child = spawn(join(root, "node_modules", ".bin", "workerd"), ["serve", configPath, "--control-fd=3", ...inspectorArgs], {
     stdio: ["ignore", "pipe", "pipe", "pipe"],
   });
   const log: string[] = [];
@@ -88,14 +93,18 @@ export async function startWorkerd(name: string, options: WorkerdOptions): Promi
   keepTail(child.stderr!, log);
   const stop = () => stopProcess(child);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
+    const { port, inspectorPort } = await new Promise<{ port: number; inspectorPort: number | undefined }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`workerd (${name}) did not listen within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
       child.once("exit", (code) => reject(new Error(`workerd (${name}) exited with ${code}`)));
+      let port: number | undefined;
+      let inspectorPort: number | undefined;
       createInterface({ input: child.stdio[3] as Readable }).on("line", (line) => {
         const message = JSON.parse(line) as { event?: string; socket?: string; port?: number };
-        if (message.event === "listen" && message.socket === "http" && message.port) {
+        if (message.event === "listen" && message.socket === "http") port = message.port;
+        if (message.event === "listen-inspector") inspectorPort = message.port;
+        if (port && (inspectorPort || !options.inspector)) {
           clearTimeout(timer);
-          resolve(message.port);
+          resolve({ port, inspectorPort });
         }
       });
     });
@@ -104,7 +113,9 @@ export async function startWorkerd(name: string, options: WorkerdOptions): Promi
     const health = await fetch(`${url}/health`);
     await health.arrayBuffer();
     if (!health.ok) throw new Error(`workerd (${name}) answered /health with ${health.status}`);
-    return { url, pid: child.pid!, listenMs, firstResponseMs: performance.now() - started, stop };
+    // The inspector names each worker by its service; the config's worker is the service "main".
+    const inspectorUrl = inspectorPort ? `ws://127.0.0.1:${inspectorPort}/main` : undefined;
+    return { url, pid: child.pid!, listenMs, firstResponseMs: performance.now() - started, inspectorUrl, stop };
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}\n${log.join("\n")}`);
