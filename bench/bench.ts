@@ -1,7 +1,8 @@
 // npm run bench: the worker's cost over the model's own, measured on bare workerd.
 // Flags: --quick (CI: small counts, fails only on wrong answers), --load (1,000 concurrent
 // streams; fails unless every stream completes and the JS heap after GC returns to its rest
-// figure; RSS is reported beside it), --rounds N, --out FILE, --scenario TEXT (only scenarios whose name
+// figure; RSS is reported beside it; with --heap-snapshots DIR it also writes a heap snapshot
+// at each reading), --rounds N, --out FILE, --scenario TEXT (only scenarios whose name
 // holds it), --baseline REF (the worker at a git ref measured beside the current one, as
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
 // in place of the worker), --provider NAME (default openai; demo measures the worker's own
@@ -45,6 +46,7 @@ const { values: flags } = parseArgs({
     experiment: { type: "string" },
     scenario: { type: "string" },
     baseline: { type: "string" },
+    "heap-snapshots": { type: "string" },
   },
 });
 
@@ -119,10 +121,12 @@ async function main(): Promise<number> {
   ];
   if (flags.load) {
     const runs = [];
+    const snapshotDir = flags["heap-snapshots"];
+    if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
     // The floor first: its memory under the same load is what workerd itself keeps.
     for (const [name, server] of [["floor", floor], ["spec1", worker]] as const) {
       const target = targets.find((candidate) => candidate.name === name)!;
-      runs.push(await loadRun({ ...target, pid: server.pid, inspectorUrl: server.inspectorUrl!, healthUrl: `${server.url}/health` }, flags.quick));
+      runs.push(await loadRun({ ...target, pid: server.pid, inspectorUrl: server.inspectorUrl!, healthUrl: `${server.url}/health` }, flags.quick, snapshotDir));
     }
     const out = flags.out ?? join(root, "bench", "results", `load-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
     mkdirSync(dirname(out), { recursive: true });

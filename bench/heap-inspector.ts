@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+
 /** V8's heap figures for one isolate, in bytes (Runtime.getHeapUsage). */
 export interface HeapUsage {
   usedSize: number;
@@ -7,6 +9,8 @@ export interface HeapUsage {
 export interface HeapInspector {
   /** Collects garbage in the worker's isolate, then reads its heap: what is still reachable. */
   collectedHeap: () => Promise<HeapUsage>;
+  /** Writes a heap snapshot of the isolate (the file Chrome DevTools' Memory tab loads). */
+  writeSnapshot: (path: string) => Promise<void>;
   close: () => void;
 }
 
@@ -22,6 +26,8 @@ interface DevtoolsReply {
   id?: number;
   result?: unknown;
   error?: { message: string };
+  method?: string;
+  params?: { chunk?: string };
 }
 
 const isHeapUsage = (value: unknown): value is HeapUsage =>
@@ -38,9 +44,11 @@ export async function connectHeapInspector(url: string, nudge: () => Promise<voi
     socket.addEventListener("error", () => reject(new Error(`inspector ${url} refused the connection`)), { once: true });
   });
   const pending = new Map<number, (reply: DevtoolsReply) => void>();
+  let snapshotChunks: string[] = [];
   socket.addEventListener("message", (event) => {
     const reply = JSON.parse(String(event.data)) as DevtoolsReply;
     if (reply.id !== undefined) pending.get(reply.id)?.(reply);
+    else if (reply.method === "HeapProfiler.addHeapSnapshotChunk") snapshotChunks.push(reply.params?.chunk ?? "");
   });
   let lastId = 0;
   const send = (method: string): Promise<unknown> => {
@@ -80,5 +88,11 @@ export async function connectHeapInspector(url: string, nudge: () => Promise<voi
     if (!isHeapUsage(usage)) throw new Error(`inspector: Runtime.getHeapUsage answered ${JSON.stringify(usage)}`);
     return { usedSize: usage.usedSize, totalSize: usage.totalSize };
   };
-  return { collectedHeap, close: () => socket.close() };
+  const writeSnapshot = async (path: string) => {
+    snapshotChunks = [];
+    await answered("HeapProfiler.takeHeapSnapshot");
+    writeFileSync(path, snapshotChunks.join(""));
+    snapshotChunks = [];
+  };
+  return { collectedHeap, writeSnapshot, close: () => socket.close() };
 }

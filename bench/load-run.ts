@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { connectHeapInspector, type HeapUsage } from "./heap-inspector.ts";
 import { callMany, type CallSpec, type Wire } from "./stream-client.ts";
 import { treeCpuSeconds, treeRssBytes } from "./process-tree.ts";
@@ -6,9 +7,9 @@ import { profileMessage, type StreamProfile } from "./stream-profile.ts";
 /** A voice reply's pacing, so a thousand streams are all open at once for over a second. */
 const PROFILE: StreamProfile = { chunks: 50, size: 12, firstMs: 200, gapMs: 20 };
 const STREAMS = 1_000;
-/** Passes of the thousand streams: memory that stops growing after the first passes is a warm heap, not a leak. */
+/** Passes of the thousand streams: state kept per stream would add up pass after pass. */
 const PASSES = Number(process.env.BENCH_PASSES ?? 3);
-/** Idle time after a pass before memory is read, for workerd to free sockets and collect garbage. */
+/** Idle time after a pass before memory is read, for workerd to close sockets and finish the streams' teardown. */
 const SETTLE_MS = 5_000;
 /** The quick run checks the harness, not memory, so it waits less. */
 const QUICK_SETTLE_MS = 500;
@@ -64,8 +65,12 @@ export interface LoadResult {
   passes: LoadPass[];
 }
 
-/** Holds a thousand streams open at once through one workerd and follows its memory. */
-export async function loadRun(target: LoadTarget, quick: boolean): Promise<LoadResult> {
+/**
+ * Holds a thousand streams open at once through one workerd and follows its memory: the worker's JS heap after a
+ * forced collection (judged) and the process tree's RSS (reported). With `snapshotDir`, a heap snapshot is written at
+ * each heap reading, to see what the heap holds.
+ */
+export async function loadRun(target: LoadTarget, quick: boolean, snapshotDir?: string): Promise<LoadResult> {
   const streams = quick ? STREAMS / 10 : STREAMS;
   const settleMs = quick ? QUICK_SETTLE_MS : SETTLE_MS;
   const spec = { url: target.url, wire: target.wire, credential: target.credential, prompt: profileMessage(PROFILE), expectedText: target.expectedText(PROFILE), timeoutMs: 60_000 };
@@ -73,14 +78,19 @@ export async function loadRun(target: LoadTarget, quick: boolean): Promise<LoadR
   await sleep(settleMs);
   const inspector = await connectHeapInspector(target.inspectorUrl, async () => void (await (await fetch(target.healthUrl)).arrayBuffer()));
   try {
-    return await measuredPasses(target, spec, streams, settleMs, quick ? 1 : PASSES, inspector.collectedHeap);
+    const readHeap = async (label: string) => {
+      const usage = await inspector.collectedHeap();
+      if (snapshotDir) await inspector.writeSnapshot(join(snapshotDir, `${target.name}-${label}.heapsnapshot`));
+      return usage;
+    };
+    return await measuredPasses(target, spec, streams, settleMs, quick ? 1 : PASSES, readHeap);
   } finally {
     inspector.close();
   }
 }
 
-async function measuredPasses(target: LoadTarget, spec: CallSpec, streams: number, settleMs: number, passCount: number, collectedHeap: () => Promise<HeapUsage>): Promise<LoadResult> {
-  const restHeap = await collectedHeap();
+async function measuredPasses(target: LoadTarget, spec: CallSpec, streams: number, settleMs: number, passCount: number, collectedHeap: (label: string) => Promise<HeapUsage>): Promise<LoadResult> {
+  const restHeap = await collectedHeap("rest");
   const restRss = treeRssBytes(target.pid);
   console.log(
     `\n${target.name}: ${streams} concurrent streams (${PROFILE.chunks} chunks, first after ${PROFILE.firstMs} ms, then every ${PROFILE.gapMs} ms); ` +
@@ -98,7 +108,7 @@ async function measuredPasses(target: LoadTarget, spec: CallSpec, streams: numbe
     const cpuMsPerStream = ((treeCpuSeconds(target.pid) - cpuBefore) * 1000) / streams;
     await sleep(settleMs);
     const settledRss = treeRssBytes(target.pid);
-    const heap = await collectedHeap();
+    const heap = await collectedHeap(`pass${pass}`);
     const ttfts = results.filter((result) => result.ok).map((result) => result.ttftMs).sort((a, b) => a - b);
     const errors = [...new Set(results.flatMap((result) => (result.error ? [result.error] : [])))].slice(0, 3);
     const ok = ttfts.length;
