@@ -1,18 +1,19 @@
 import { ApiError } from "./api-error.ts";
 
-const tooLarge = (maxBytes: number) => new ApiError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`);
+const requestTooLarge = (maxBytes: number) => new ApiError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`);
 
 /**
- * Reads the whole body, refusing it as soon as it passes maxBytes: a declared
- * Content-Length is checked before reading, a chunked body while it arrives.
+ * Reads a whole body (a caller's request, or an upstream's answer), refusing it as soon as it
+ * passes maxBytes: a declared Content-Length is checked before reading, a chunked body while
+ * it arrives. `tooLarge` names the failure; by default the caller's request is too large.
  */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
+export async function readBody(message: Request | Response, maxBytes: number, tooLarge = requestTooLarge): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = Number(message.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return new Uint8Array(0);
+  if (!message.body) return new Uint8Array(0);
   const parts: Uint8Array[] = [];
   let size = 0;
-  const reader = request.body.getReader();
+  const reader = message.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

@@ -2,6 +2,7 @@ import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
 import type { FormMessage } from "../../contracts/alibaba/form-request.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
+import { readBody } from "../http/read-body.ts";
 import { isRecord } from "./is-record.ts";
 import { plainText } from "./plain-text.ts";
 import type { ModelCall, Provider } from "./provider.ts";
@@ -30,28 +31,11 @@ function imsForm(call: ModelCall, config: Config): URLSearchParams {
   return form;
 }
 
-/** Reads the reply body, refusing it past `maxChars` characters' worth of UTF-8 as it arrives. */
-async function boundedText(response: Response, maxChars: number): Promise<string> {
-  // UTF-8 spends at most 4 bytes on a character.
-  const maxBytes = maxChars * 4 + 1024;
-  const tooLarge = () => new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`, { detail: "Spec 2 reply over the cap" });
-  if (Number(response.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge();
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const decoder = new TextDecoder();
-  let text = "";
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-}
+/** The reply's size cap in bytes: UTF-8 spends at most 4 bytes on a character. */
+const maxReplyBytes = (maxChars: number) => maxChars * 4 + 1024;
+
+const replyTooLarge = (maxChars: number) => () =>
+  new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`, { detail: "Spec 2 reply over the cap" });
 
 const badReply = (detail: string) => new ApiError("upstream_error", 'The Spec 2 server did not answer with {"Text": ...}.', { detail });
 
@@ -62,7 +46,8 @@ const badReply = (detail: string) => new ApiError("upstream_error", 'The Spec 2 
  */
 export const alibabaBridge: Provider = async function* (call, config) {
   const response = await upstreamFetch(upstreamUrl(config), { method: "POST", body: imsForm(call, config) }, call.signal);
-  const text = await boundedText(response, config.limits.maxReplyChars);
+  const { maxReplyChars } = config.limits;
+  const text = new TextDecoder().decode(await readBody(response, maxReplyBytes(maxReplyChars), replyTooLarge(maxReplyChars)));
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,4 +1,5 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
+import { plainText } from "./plain-text.ts";
 import type { Delta, Provider } from "./provider.ts";
 
 /** Small enough that even a short reply visibly arrives in several chunks. */
@@ -10,9 +11,8 @@ function lastUserText(messages: readonly ChatMessage[]): { text: string; images:
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
     if (message.role !== "user") continue;
-    if (typeof message.content === "string") return { text: message.content, images: 0 };
-    const text = message.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join(" ");
-    return { text, images: message.content.length - message.content.filter((part) => part.type === "text").length };
+    const images = typeof message.content === "string" ? 0 : message.content.filter((part) => part.type === "image_url").length;
+    return { text: plainText(message.content), images };
   }
   return { text: "", images: 0 };
 }

@@ -1,25 +1,12 @@
-import { FinishReason } from "../../contracts/openai/chat-chunk.ts";
 import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "./is-record.ts";
 import type { Delta } from "./provider.ts";
-
-const finishReasons: ReadonlySet<string> = new Set(FinishReason.options);
-const isFinishReason = (reason: string): reason is FinishReason => finishReasons.has(reason);
+import { readOpenaiChunk } from "./read-openai-chunk.ts";
 
 const notJson = (length: number) =>
   new ApiError("upstream_error", "The model sent an event that is not JSON.", { detail: `non-JSON data line (${length} chars)` });
 
-/** What an upstream error object may say about itself, without its message (which may quote the conversation). */
-const describeError = (error: unknown) =>
-  isRecord(error) ? `type=${String(error.type ?? "")} code=${String(error.code ?? "")}` : typeof error;
-
-/**
- * Reads one OpenAI chat.completion.chunk (as vLLM, SGLang, Ollama, DashScope compatible mode
- * and OpenAI stream it) into deltas. Checked field by field rather than with a schema: this
- * runs once per upstream event, and upstreams add fields freely. `reasoning_content` is the
- * model thinking aloud and is not spoken, so it is left out; an unknown finish_reason (some
- * servers say "eos" or "end_turn") is a normal stop.
- */
+/** Reads one event of an OpenAI-compatible stream (vLLM, SGLang, Ollama, DashScope compatible mode, OpenAI) into deltas. */
 export function openaiChunkDeltas(data: string, batch: Delta[]): void {
   let chunk: unknown;
   try {
@@ -28,35 +15,5 @@ export function openaiChunkDeltas(data: string, batch: Delta[]): void {
     throw notJson(data.length);
   }
   if (!isRecord(chunk)) throw notJson(data.length);
-  if (chunk.error !== undefined && chunk.error !== null) {
-    throw new ApiError("upstream_error", "The model server reported an error mid-reply.", { detail: `in-stream error ${describeError(chunk.error)}` });
-  }
-  const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-  if (isRecord(choice) && isRecord(choice.delta)) {
-    const { content, tool_calls: calls } = choice.delta;
-    if (typeof content === "string" && content !== "") batch.push({ kind: "text", text: content });
-    if (Array.isArray(calls)) {
-      for (let i = 0; i < calls.length; i++) {
-        const call = calls[i];
-        if (!isRecord(call)) continue;
-        const fn = isRecord(call.function) ? call.function : {};
-        batch.push({
-          kind: "tool_call",
-          // Some servers (older Ollama) omit index on calls sent whole; their position stands in.
-          index: typeof call.index === "number" ? call.index : i,
-          ...(typeof call.id === "string" && { id: call.id }),
-          ...(typeof fn.name === "string" && { name: fn.name }),
-          ...(typeof fn.arguments === "string" && { arguments: fn.arguments }),
-        });
-      }
-    }
-  }
-  if (isRecord(choice) && typeof choice.finish_reason === "string") {
-    const reason = choice.finish_reason;
-    batch.push({ kind: "finish", reason: isFinishReason(reason) ? reason : "stop" });
-  }
-  const usage = chunk.usage;
-  if (isRecord(usage) && typeof usage.prompt_tokens === "number" && typeof usage.completion_tokens === "number") {
-    batch.push({ kind: "usage", promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens });
-  }
+  readOpenaiChunk(chunk, batch);
 }

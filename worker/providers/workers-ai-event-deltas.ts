@@ -1,7 +1,8 @@
 import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "./is-record.ts";
-import { openaiChunkDeltas } from "./openai-chunk-deltas.ts";
+import { readOpenaiChunk } from "./read-openai-chunk.ts";
 import type { Delta } from "./provider.ts";
+import { usageDelta } from "./usage-delta.ts";
 
 /**
  * Reads one Workers AI stream event: `{"response": "<text>"}`, with `usage` on the last one
@@ -16,10 +17,8 @@ export function workersAiEventDeltas(data: string, batch: Delta[]): void {
     throw new ApiError("upstream_error", "Workers AI sent an event that is not JSON.", { detail: `non-JSON data line (${data.length} chars)` });
   }
   if (!isRecord(event)) throw new ApiError("upstream_error", "Workers AI sent an event that is not an object.", { detail: typeof event });
-  if ("choices" in event) return openaiChunkDeltas(data, batch);
+  if ("choices" in event) return readOpenaiChunk(event, batch);
   if (typeof event.response === "string" && event.response !== "") batch.push({ kind: "text", text: event.response });
-  const usage = event.usage;
-  if (isRecord(usage) && typeof usage.prompt_tokens === "number" && typeof usage.completion_tokens === "number") {
-    batch.push({ kind: "usage", promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens });
-  }
+  const usage = usageDelta(event.usage);
+  if (usage) batch.push(usage);
 }
