@@ -106,26 +106,35 @@ async function main(): Promise<number> {
   // The demo model answers without an upstream; measuring it checks the harness and the worker's own framing.
   const fromWorker = flags.provider === "demo" ? (profile: StreamProfile) => demoReply([{ role: "user", content: profileMessage(profile) }]) : fromUpstream;
 
-  const floorModule = join(root, ".build", "bench", "floor", "floor-worker.js");
-  mkdirSync(dirname(floorModule), { recursive: true });
-  copyFileSync(join(import.meta.dirname, "floor-worker.js"), floorModule);
-  const floor = await startWorkerd("floor", { ...bundle, modulePath: floorModule, vars: upstream, inspector: flags.load });
-  stops.push(floor.stop);
-  startedPids.floor = floor.pid;
+  /** Serves one of the bench's own single-file workers on its own workerd, so its CPU is read alone. */
+  const startReference = async (name: string, file: string) => {
+    const module = join(root, ".build", "bench", name, file);
+    mkdirSync(dirname(module), { recursive: true });
+    copyFileSync(join(import.meta.dirname, file), module);
+    const server = await startWorkerd(name, { ...bundle, modulePath: module, vars: upstream, inspector: flags.load });
+    stops.push(server.stop);
+    startedPids[name] = server.pid;
+    return server;
+  };
+  const floor = await startReference("floor", "floor-worker.js");
+  // The load run compares memory with the floor only; the copy worker is a CPU reference.
+  const copy = flags.load ? undefined : await startReference("copy", "copy-worker.js");
 
   const targets: Target[] = [
     { name: "direct", url: `http://127.0.0.1:${mock.port}/v1/chat/completions`, wire: "openai-sse", credential: UPSTREAM_KEY, pid: undefined, expectedText: fromUpstream },
     { name: "floor", url: `${floor.url}/v1/chat/completions`, wire: "openai-sse", credential: "", pid: floor.pid, expectedText: fromUpstream },
+    ...(copy ? [{ name: "copy", url: `${copy.url}/v1/chat/completions`, wire: "openai-sse" as const, credential: "", pid: copy.pid, expectedText: fromUpstream }] : []),
     { name: "spec1", url: `${worker.url}/v1/chat/completions`, wire: "openai-sse", credential: API_KEY, pid: worker.pid, expectedText: fromWorker },
     { name: "spec2", url: `${worker.url}/`, wire: "alibaba-form", credential: IMS_TOKEN, pid: worker.pid, expectedText: fromWorker },
   ];
+  const byName = (name: string) => targets.find((target) => target.name === name)!;
   if (flags.load) {
     const runs = [];
     const snapshotDir = flags["heap-snapshots"];
     if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
     // The floor first: its memory under the same load is what workerd itself keeps.
     for (const [name, server] of [["floor", floor], ["spec1", worker]] as const) {
-      const target = targets.find((candidate) => candidate.name === name)!;
+      const target = byName(name);
       runs.push(await loadRun({ ...target, pid: server.pid, inspectorUrl: server.inspectorUrl!, healthUrl: `${server.url}/health` }, flags.quick, snapshotDir));
     }
     const out = flags.out ?? join(root, "bench", "results", `load-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
@@ -143,8 +152,8 @@ async function main(): Promise<number> {
     startedPids.baseline = baseline.pid;
     console.log(`baseline ${flags.baseline}: ${(before.size.minifiedGzipBytes / 1024).toFixed(1)} KiB minified+gzip`);
     targets.push(
-      { ...targets[2]!, name: `spec1@${flags.baseline}`, url: `${baseline.url}/v1/chat/completions`, pid: baseline.pid },
-      { ...targets[3]!, name: `spec2@${flags.baseline}`, url: `${baseline.url}/`, pid: baseline.pid },
+      { ...byName("spec1"), name: `spec1@${flags.baseline}`, url: `${baseline.url}/v1/chat/completions`, pid: baseline.pid },
+      { ...byName("spec2"), name: `spec2@${flags.baseline}`, url: `${baseline.url}/`, pid: baseline.pid },
     );
   }
   if (flags.experiment) {
@@ -153,7 +162,8 @@ async function main(): Promise<number> {
     const experiment = await startWorkerd("experiment", { ...bundle, modulePath: module, vars: upstream });
     stops.push(experiment.stop);
     startedPids.experiment = experiment.pid;
-    targets.splice(2);
+    // The variants take the worker's place; direct, the floor and the copy stay as yardsticks.
+    targets.splice(targets.findIndex((target) => target.name === "spec1"));
     for (const variant of flags.experiment.split(",")) {
       targets.push({ name: variant, url: `${experiment.url}/${variant}/chat/completions`, wire: "openai-sse", credential: "", pid: experiment.pid, expectedText: fromUpstream });
     }
@@ -199,7 +209,8 @@ async function main(): Promise<number> {
   console.log(
     `startup (spawn to listening / to first answer): worker ${worker.listenMs.toFixed(0)} / ${worker.firstResponseMs.toFixed(0)} ms, floor ${floor.listenMs.toFixed(0)} / ${floor.firstResponseMs.toFixed(0)} ms`,
   );
-  console.log(`CPU ms/req = CPU seconds per 1,000 requests of the target's workerd process tree; + columns are over direct.\n`);
+  console.log(`CPU ms/req = CPU seconds per 1,000 requests of the target's workerd process tree; + columns are over direct.`);
+  console.log(`floor = native passthrough; copy = JavaScript woken per upstream chunk, no parsing (x copy: what checking and re-framing add).\n`);
   console.log(formatTable(summaries));
   const failures = summaries.filter((summary) => summary.ok < summary.total);
   for (const failure of failures) console.log(`\nFAILED ${failure.scenario} / ${failure.target}: ${failure.errors.join("; ")}`);

@@ -17,6 +17,7 @@ export function formatTable(summaries: Summary[]): string {
     "spread p50 ms",
     "CPU ms/req",
     "x floor (rounds)",
+    "x copy",
   ];
   const rows = summaries.map((s) => [
     s.scenario,
@@ -31,6 +32,8 @@ export function formatTable(summaries: Summary[]): string {
     s.chunksPerSecond === undefined ? "-" : ms(s.spreadP50),
     ms(s.cpuMsPerRequest, 3),
     s.cpuRatioToFloor ? `${s.cpuRatioToFloor.all.toFixed(2)} (${s.cpuRatioToFloor.min.toFixed(2)}-${s.cpuRatioToFloor.max.toFixed(2)})` : "-",
+    // Only the worker's routes are compared with the copy: for the references it says nothing.
+    s.cpuRatioToCopy && s.target !== "floor" && s.target !== "copy" ? s.cpuRatioToCopy.all.toFixed(2) : "-",
   ]);
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");

@@ -17,7 +17,7 @@ const PACED: StreamProfile = { chunks: 50, size: 12, firstMs: 200, gapMs: 20 };
 export const fullScenarios: Scenario[] = [
   { name: "zero delays, C=1", profile: ZERO, concurrency: 1, requests: 100 },
   { name: "zero delays, C=8", profile: ZERO, concurrency: 8, requests: 400 },
-  { name: "paced 200+50x20ms, C=16", profile: PACED, concurrency: 16, requests: 96 },
+  { name: "paced 200+50x20ms, C=16", profile: PACED, concurrency: 16, requests: 160 },
 ];
 
 /** Small versions of the same, for CI: they prove the harness runs and every answer is right. */

@@ -28,7 +28,15 @@ export interface Summary {
   /** CPU milliseconds per request (= CPU seconds per 1,000 requests). */
   cpuMsPerRequest: number | undefined;
   /** cpuMsPerRequest over the floor's in the same scenario, over all rounds, and the lowest and highest single round. */
-  cpuRatioToFloor: { all: number; min: number; max: number } | undefined;
+  cpuRatioToFloor: Ratio | undefined;
+  /** The same over the copy worker's (JavaScript woken once per chunk, nothing else): what checking and re-framing add. */
+  cpuRatioToCopy: Ratio | undefined;
+}
+
+export interface Ratio {
+  all: number;
+  min: number;
+  max: number;
 }
 
 /** Nearest-rank percentile. */
@@ -43,8 +51,20 @@ const cpuMs = (batches: Batch[]) => {
   return batches.every((batch) => batch.cpuSeconds !== undefined) ? (batches.reduce((sum, batch) => sum + batch.cpuSeconds!, 0) * 1000) / requests : undefined;
 };
 
-/** Per target and scenario, over all rounds; added times are against direct, CPU ratios against the floor. */
-export function summarize(batches: Batch[], direct = "direct", floor = "floor"): Summary[] {
+/** `group`'s CPU per request over `reference`'s: over all rounds, and the lowest and highest single round. */
+function cpuRatio(group: Batch[], reference: Batch[]): Ratio | undefined {
+  const cpu = cpuMs(group);
+  const referenceCpu = cpuMs(reference);
+  if (cpu === undefined || !referenceCpu) return undefined;
+  const perRound = group.map((batch) => {
+    const same = reference.find((candidate) => candidate.round === batch.round);
+    return same ? cpuMs([batch])! / cpuMs([same])! : Number.NaN;
+  });
+  return { all: cpu / referenceCpu, min: Math.min(...perRound), max: Math.max(...perRound) };
+}
+
+/** Per target and scenario, over all rounds; added times are against direct, CPU ratios against the floor and the copy worker. */
+export function summarize(batches: Batch[], direct = "direct", floor = "floor", copy = "copy"): Summary[] {
   const keys = [...new Set(batches.map((batch) => `${batch.scenario}\u0000${batch.target}`))];
   const pick = (scenario: string, target: string) => batches.filter((batch) => batch.scenario === scenario && batch.target === target);
   const okResults = (group: Batch[]) => group.flatMap((batch) => batch.results.filter((result) => result.ok));
@@ -59,16 +79,6 @@ export function summarize(batches: Batch[], direct = "direct", floor = "floor"):
     const chunks = good.reduce((sum, result) => sum + result.chunks, 0);
     const wall = group.reduce((sum, batch) => sum + batch.wallMs, 0);
     const cpu = cpuMs(group);
-    const floorGroup = pick(scenario, floor);
-    const floorCpu = cpuMs(floorGroup);
-    let ratio: Summary["cpuRatioToFloor"];
-    if (cpu !== undefined && floorCpu) {
-      const perRound = group.map((batch) => {
-        const floorBatch = floorGroup.find((candidate) => candidate.round === batch.round);
-        return floorBatch ? cpuMs([batch])! / cpuMs([floorBatch])! : Number.NaN;
-      });
-      ratio = { all: cpu / floorCpu, min: Math.min(...perRound), max: Math.max(...perRound) };
-    }
     return {
       target,
       scenario,
@@ -83,7 +93,8 @@ export function summarize(batches: Batch[], direct = "direct", floor = "floor"):
       spreadP50: p50(good.map((result) => result.spreadMs)),
       directSpreadP50: p50(directGood.map((result) => result.spreadMs)),
       cpuMsPerRequest: cpu,
-      cpuRatioToFloor: ratio,
+      cpuRatioToFloor: cpuRatio(group, pick(scenario, floor)),
+      cpuRatioToCopy: cpuRatio(group, pick(scenario, copy)),
     };
   });
 }

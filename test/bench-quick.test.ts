@@ -31,7 +31,7 @@ const processAlive = (pid: number) => {
 };
 
 describe("bench --quick", () => {
-  it("verifies every call on direct, the floor and both routes, and writes the report", { timeout: 180_000 }, async () => {
+  it("verifies every call on direct, the floor, the copy worker and both routes, and writes the report", { timeout: 180_000 }, async () => {
     const out = join(tmpdir(), `ims-bench-quick-${process.pid}.json`);
     try {
       const { code, output } = await bench(["--quick", "--out", out]);
@@ -42,14 +42,14 @@ describe("bench --quick", () => {
         processes: Record<string, number>;
       };
       const targets = new Set(report.summaries.map((summary) => summary.target));
-      expect([...targets].sort()).toEqual(["direct", "floor", "spec1", "spec2"]);
+      expect([...targets].sort()).toEqual(["copy", "direct", "floor", "spec1", "spec2"]);
       for (const summary of report.summaries) {
         expect(summary.total, `${summary.scenario} ${summary.target}`).toBeGreaterThan(0);
         expect(summary.ok, `${summary.scenario} ${summary.target}`).toBe(summary.total);
       }
       expect(report.bundle.minifiedGzipBytes).toBeGreaterThan(0);
       expect(output).toContain("| scenario | target |");
-      expect(Object.keys(report.processes).sort()).toEqual(["floor", "mock", "worker"]);
+      expect(Object.keys(report.processes).sort()).toEqual(["copy", "floor", "mock", "worker"]);
       for (const pid of Object.values(report.processes)) expect(processAlive(pid), `process ${pid} still running`).toBe(false);
     } finally {
       rmSync(out, { force: true });
