@@ -55,7 +55,7 @@ async function summarise(pieces: readonly Uint8Array[]): Promise<{ summary: Summ
     } else if (delta.kind === "finish") summary.finish ??= delta.reason;
     else summary.usage = { promptTokens: delta.promptTokens, completionTokens: delta.completionTokens };
   };
-  for await (const batch of upstreamEvents(streamOf(pieces), openaiChunkDeltas, MAX_EVENT_BYTES)) {
+  for await (const batch of upstreamEvents(async () => streamOf(pieces), openaiChunkDeltas, MAX_EVENT_BYTES)) {
     batches++;
     expect(batch.length).toBeGreaterThan(0);
     batch.forEach(apply);

@@ -23,11 +23,16 @@ function requestBody(model: string, messages: unknown, options: ChatOptions): st
  * compatible mode, OpenAI): the conversation is forwarded as it came, always streamed, and the
  * upstream's chunks are read into deltas one network read at a time.
  */
-export const openaiCompatible: Provider = async function* ({ messages, model, options, signal }, config) {
-  const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
-  if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
-  const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options) }, signal);
-  if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
-  yield* upstreamEvents(response.body, openaiChunkDeltas, config.stream.maxEventBytes);
-};
+export const openaiCompatible: Provider = ({ messages, model, options, signal }, config) =>
+  upstreamEvents(
+    async () => {
+      const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
+      const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
+      if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
+      const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options) }, signal);
+      if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
+      return response.body;
+    },
+    openaiChunkDeltas,
+    config.stream.maxEventBytes,
+  );

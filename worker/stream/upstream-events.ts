@@ -24,16 +24,19 @@ const broken = (error: unknown, yielded: boolean) => {
 };
 
 /**
- * Reads a server-sent event stream from a model and yields one batch of deltas per network
- * read, so the caller can write each batch in one write: no intermediate stream stages and no
- * re-splitting. One TextDecoder (in stream mode, so a character split across reads is joined)
- * and one eventsource-parser (comments, CRLF, split lines) serve the whole stream.
+ * Calls a model with `open` and reads the server-sent event stream it resolves to, yielding
+ * one batch of deltas per network read, so the caller can write each batch in one write: no
+ * intermediate stream stages and no re-splitting. One TextDecoder (in stream mode, so a
+ * character split across reads is joined) and one eventsource-parser (comments, CRLF, split
+ * lines) serve the whole stream. Opening the stream here, on the first read, lets a provider
+ * be this generator itself rather than a generator delegating to it, which would cost every
+ * batch another round of promises.
  *
  * A stream counts as complete at [DONE] or, for servers that omit it, at end of stream after
  * a finish_reason; anything else that ends is truncation and an error, never a success.
  */
-export async function* upstreamEvents(body: ReadableStream<Uint8Array>, readEvent: EventReader, maxEventBytes: number): AsyncGenerator<readonly Delta[]> {
-  const reader = body.getReader();
+export async function* upstreamEvents(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number): AsyncGenerator<readonly Delta[]> {
+  const reader = (await open()).getReader();
   const decoder = new TextDecoder();
   let batch: Delta[] = [];
   let ended = false;
