@@ -1,4 +1,4 @@
-import { createParser } from "eventsource-parser";
+import { createParser, type EventSourceParser } from "eventsource-parser";
 import { ApiError } from "../http/api-error.ts";
 import type { Delta } from "../providers/provider.ts";
 
@@ -23,72 +23,118 @@ const broken = (error: unknown, yielded: boolean) => {
     : new ApiError("upstream_unavailable", "The connection to the model server broke.", { detail });
 };
 
+type Batch = readonly Delta[];
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
- * Calls a model with `open` and reads the server-sent event stream it resolves to, yielding
- * one batch of deltas per network read, so the caller can write each batch in one write: no
+ * Calls a model with `open` and reads the server-sent event stream it resolves to, one batch
+ * of deltas per network read, so the caller can write each batch in one write: no
  * intermediate stream stages and no re-splitting. One TextDecoder (in stream mode, so a
  * character split across reads is joined) and one eventsource-parser (comments, CRLF, split
- * lines) serve the whole stream. Opening the stream here, on the first read, lets a provider
- * be this generator itself rather than a generator delegating to it, which would cost every
- * batch another round of promises.
+ * lines) serve the whole stream. It is an iterator written out rather than an async generator,
+ * and a provider returns it as it is: each batch then costs one awaited read and one resolved
+ * promise, not a generator's extra round of promises per layer.
  *
  * A stream counts as complete at [DONE] or, for servers that omit it, at end of stream after
  * a finish_reason; anything else that ends is truncation and an error, never a success.
  */
-export async function* upstreamEvents(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number): AsyncGenerator<readonly Delta[]> {
-  const reader = (await open()).getReader();
-  const decoder = new TextDecoder();
-  let batch: Delta[] = [];
-  let ended = false;
-  let oversized = false;
-  const parser = createParser({
-    // eventsource-parser buffers an unfinished event; this bounds that buffer and so memory.
-    maxBufferSize: maxEventBytes,
-    onEvent(event) {
-      if (ended || oversized) return;
-      // An event that arrived whole in one read was never buffered, so it is measured here.
-      if (event.data.length > maxEventBytes) oversized = true;
-      else if (event.data === END_MARKER) ended = true;
-      else readEvent(event.data, batch);
-    },
-    onError(error) {
-      if (error.type === "max-buffer-size-exceeded") oversized = true;
-    },
-  });
-  let finished = false;
-  let yielded = false;
-  try {
-    for (;;) {
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await reader.read();
-      } catch (error) {
-        throw broken(error, yielded);
+export class UpstreamEvents implements AsyncIterableIterator<Batch> {
+  private readonly open: () => Promise<ReadableStream<Uint8Array>>;
+  private readonly maxEventBytes: number;
+  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private readonly decoder = new TextDecoder();
+  private readonly parser: EventSourceParser;
+  private batch: Delta[] = [];
+  /** [DONE] was read. */
+  private ended = false;
+  private oversized = false;
+  /** A finish_reason was read, so an end of stream without [DONE] is still complete. */
+  private finished = false;
+  /** A batch was handed out: a broken connection now breaks a reply, not a call. */
+  private yielded = false;
+  private closed = false;
+
+  constructor(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number) {
+    this.open = open;
+    this.maxEventBytes = maxEventBytes;
+    this.parser = createParser({
+      // eventsource-parser buffers an unfinished event; this bounds that buffer and so memory.
+      maxBufferSize: maxEventBytes,
+      onEvent: (event) => {
+        if (this.ended || this.oversized) return;
+        // An event that arrived whole in one read was never buffered, so it is measured here.
+        if (event.data.length > maxEventBytes) this.oversized = true;
+        else if (event.data === END_MARKER) this.ended = true;
+        else readEvent(event.data, this.batch);
+      },
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded") this.oversized = true;
+      },
+    });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Batch>> {
+    if (this.closed) return DONE;
+    try {
+      this.reader ??= (await this.open()).getReader();
+      for (;;) {
+        let read: ReadableStreamReadResult<Uint8Array>;
+        try {
+          read = await this.reader.read();
+        } catch (error) {
+          throw broken(error, this.yielded);
+        }
+        const out = this.take(read);
+        if (out) return out;
       }
-      const { done, value } = next;
-      if (done) {
-        // A last event without its blank line is still an event (some servers end that way).
-        parser.feed(decoder.decode());
-        parser.reset({ consume: true });
-      } else {
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
-      if (oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${maxEventBytes})` });
-      if (batch.length > 0) {
-        for (const delta of batch) if (delta.kind === "finish") finished = true;
-        const out = batch;
-        batch = [];
-        yielded = true;
-        yield out;
-      }
-      if (ended) return;
-      if (done) {
-        if (finished) return;
-        throw truncated();
-      }
+    } catch (error) {
+      this.close();
+      throw error;
     }
-  } finally {
-    // Releases the upstream connection whether the stream completed, failed or was abandoned.
-    reader.cancel().catch(() => undefined);
+  }
+
+  /** Stops reading: the upstream connection is released. */
+  async return(): Promise<IteratorResult<Batch>> {
+    this.close();
+    return DONE;
+  }
+
+  /** Parses one read; what next() answers with, or undefined to read on. */
+  private take({ done, value }: ReadableStreamReadResult<Uint8Array>): IteratorResult<Batch> | undefined {
+    if (done) {
+      // A last event without its blank line is still an event (some servers end that way).
+      this.parser.feed(this.decoder.decode());
+      this.parser.reset({ consume: true });
+    } else {
+      this.parser.feed(this.decoder.decode(value, { stream: true }));
+    }
+    if (this.oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.maxEventBytes})` });
+    // Whatever follows [DONE] is not read: the connection is released at once.
+    if (this.ended || done) this.close();
+    if (this.batch.length > 0) {
+      const out = this.batch;
+      this.batch = [];
+      for (const delta of out) if (delta.kind === "finish") this.finished = true;
+      this.yielded = true;
+      return { done: false, value: out };
+    }
+    if (this.ended || (done && this.finished)) return DONE;
+    if (done) throw truncated();
+    return undefined;
+  }
+
+  private close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader?.cancel().catch(() => undefined);
   }
 }
+
+/** The batches of the event stream `open` resolves to; see UpstreamEvents. */
+export const upstreamEvents = (open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number): AsyncIterableIterator<Batch> =>
+  new UpstreamEvents(open, readEvent, maxEventBytes);
