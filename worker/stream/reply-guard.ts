@@ -74,7 +74,14 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     this.inner = inner;
   }
 
-  private async read(): Promise<IteratorResult<Batch>> {
+  /**
+   * The next batch under the deadlines. With `recover`, a failure is answered here, with the
+   * fallback or as the reply's end; without, it is thrown as it is (for the first batch, which
+   * the caller may retry). One async function per batch, not one wrapping another.
+   */
+  private async read(recover: boolean): Promise<IteratorResult<Batch>> {
+    // A reply that is over (ended, failed, or its caller gone) reads nothing more.
+    if (recover && this.over) return DONE;
     this.waiting = true;
     if (this.started) {
       const now = Date.now();
@@ -101,6 +108,11 @@ export class ReplyGuard implements AsyncIterator<Batch> {
         this.log.chunks++;
       }
       return result;
+    } catch (error) {
+      if (!recover) throw error;
+      const spoken = this.fallback(error);
+      if (spoken) return { done: false, value: spoken };
+      throw this.fail(error);
     } finally {
       this.waiting = false;
       this.failRead = undefined;
@@ -109,19 +121,12 @@ export class ReplyGuard implements AsyncIterator<Batch> {
 
   /** The first batch. A failure is thrown as it is, so the caller may retry, fall back or fail. */
   async first(): Promise<Batch> {
-    const result = await this.read();
+    const result = await this.read(false);
     return result.done ? [] : result.value;
   }
 
-  async next(): Promise<IteratorResult<Batch>> {
-    if (this.over) return DONE;
-    try {
-      return await this.read();
-    } catch (error) {
-      const spoken = this.fallback(error);
-      if (spoken) return { done: false, value: spoken };
-      throw this.fail(error);
-    }
+  next(): Promise<IteratorResult<Batch>> {
+    return this.read(true);
   }
 
   /** Whether a failure before the first token deserves another attempt: a connection failure or a 5xx, never a timeout or an abort. */
