@@ -8,7 +8,7 @@
 // in place of the worker), --provider NAME (default openai; demo measures the worker's own
 // framing with no upstream).
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -73,6 +73,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => void stopAll().finally(() => process.exit(130)));
 }
 
+/** Bundles one of the bench's own workers into a single module for workerd. */
+const esbuild = (entry: string, outfile: string) =>
+  execFileSync(join(root, "node_modules", ".bin", "esbuild"), [entry, "--bundle", "--format=esm", `--outfile=${outfile}`, "--log-level=warning"]);
+
 function machine() {
   const workerd = execFileSync(join(root, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).trim();
   return { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, workerd, loadavg: loadavg() };
@@ -106,11 +110,10 @@ async function main(): Promise<number> {
   // The demo model answers without an upstream; measuring it checks the harness and the worker's own framing.
   const fromWorker = flags.provider === "demo" ? (profile: StreamProfile) => demoReply([{ role: "user", content: profileMessage(profile) }]) : fromUpstream;
 
-  /** Serves one of the bench's own single-file workers on its own workerd, so its CPU is read alone. */
+  /** Serves one of the bench's own workers, bundled, on its own workerd, so its CPU is read alone. */
   const startReference = async (name: string, file: string) => {
-    const module = join(root, ".build", "bench", name, file);
-    mkdirSync(dirname(module), { recursive: true });
-    copyFileSync(join(import.meta.dirname, file), module);
+    const module = join(root, ".build", "bench", name, "index.js");
+    esbuild(join(import.meta.dirname, file), module);
     const server = await startWorkerd(name, { ...bundle, modulePath: module, vars: upstream, inspector: flags.load });
     stops.push(server.stop);
     startedPids[name] = server.pid;
@@ -158,7 +161,7 @@ async function main(): Promise<number> {
   }
   if (flags.experiment) {
     const module = join(root, ".build", "bench", "experiment", "index.js");
-    execFileSync(join(root, "node_modules", ".bin", "esbuild"), [join(import.meta.dirname, "experiments", "stream-variants.ts"), "--bundle", "--format=esm", `--outfile=${module}`, "--log-level=warning"]);
+    esbuild(join(import.meta.dirname, "experiments", "stream-variants.ts"), module);
     const experiment = await startWorkerd("experiment", { ...bundle, modulePath: module, vars: upstream });
     stops.push(experiment.stop);
     startedPids.experiment = experiment.pid;
