@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openaiChunkDeltas } from "../worker/providers/openai-chunk-deltas.ts";
 import type { Delta } from "../worker/providers/provider.ts";
-import { upstreamEvents } from "../worker/stream/upstream-events.ts";
+import { UpstreamEvents } from "../worker/stream/upstream-events.ts";
 import { root } from "./support/paths.ts";
 
 const MAX_EVENT_BYTES = 1024 * 1024;
@@ -55,7 +55,7 @@ async function summarise(pieces: readonly Uint8Array[]): Promise<{ summary: Summ
     } else if (delta.kind === "finish") summary.finish ??= delta.reason;
     else summary.usage = { promptTokens: delta.promptTokens, completionTokens: delta.completionTokens };
   };
-  for await (const batch of upstreamEvents(async () => streamOf(pieces), openaiChunkDeltas, MAX_EVENT_BYTES)) {
+  for await (const batch of new UpstreamEvents(async () => streamOf(pieces), openaiChunkDeltas, MAX_EVENT_BYTES)) {
     batches++;
     expect(batch.length).toBeGreaterThan(0);
     batch.forEach(apply);
@@ -90,5 +90,40 @@ describe("recorded upstream streams", () => {
     const bytes = new Uint8Array(readFileSync(join(root, "test", "fixtures", "vllm-tool-calls.sse")));
     const { batches } = await summarise([bytes]);
     expect(batches).toBe(1);
+  });
+});
+
+describe("how an upstream stream ends", () => {
+  const encoder = new TextEncoder();
+  const chunk = (content: string, finish?: string) =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: finish ?? null }] })}`;
+
+  /** Reads the stream to its end: the text it carried, and the error it ended with, if any. */
+  async function readToEnd(text: string): Promise<{ text: string; error: unknown }> {
+    let out = "";
+    try {
+      for await (const batch of new UpstreamEvents(async () => streamOf([encoder.encode(text)]), openaiChunkDeltas, MAX_EVENT_BYTES)) {
+        for (const delta of batch) if (delta.kind === "text") out += delta.text;
+      }
+    } catch (error) {
+      return { text: out, error };
+    }
+    return { text: out, error: undefined };
+  }
+
+  it("is complete at [DONE], and nothing after it is read", async () => {
+    expect(await readToEnd(`${chunk("Hi")}\n\ndata: [DONE]\n\n${chunk(" there")}\n\n`)).toEqual({ text: "Hi", error: undefined });
+  });
+
+  it("is complete at its end after a finish_reason, even when the last event lacks its blank line", async () => {
+    expect(await readToEnd(`${chunk("Hi")}\n\n${chunk("!", "stop")}`)).toEqual({ text: "Hi!", error: undefined });
+  });
+
+  it("is cut off when it ends with neither [DONE] nor a finish_reason: the text it carried, then an error", async () => {
+    expect(await readToEnd(`${chunk("Hi")}\n\n`)).toEqual({ text: "Hi", error: expect.objectContaining({ code: "upstream_error" }) });
+  });
+
+  it("is cut off even when its last event, without its blank line, still carried text", async () => {
+    expect(await readToEnd(`${chunk("Hi")}\n\n${chunk(" there")}`)).toEqual({ text: "Hi there", error: expect.objectContaining({ code: "upstream_error" }) });
   });
 });

@@ -1,6 +1,6 @@
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
-import { upstreamEvents } from "../stream/upstream-events.ts";
+import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { openaiChunkDeltas } from "./openai-chunk-deltas.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";
@@ -24,7 +24,7 @@ function requestBody(model: string, messages: unknown, options: ChatOptions): st
  * upstream's chunks are read into deltas one network read at a time.
  */
 export const openaiCompatible: Provider = ({ messages, model, options, signal }, config) =>
-  upstreamEvents(
+  new UpstreamEvents(
     async () => {
       const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
       const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };

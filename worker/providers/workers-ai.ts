@@ -1,6 +1,6 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
-import { upstreamEvents } from "../stream/upstream-events.ts";
+import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { plainText } from "./plain-text.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
 import { workersAiEventDeltas } from "./workers-ai-event-deltas.ts";
@@ -29,7 +29,7 @@ const aiOptions = ({ max_tokens, max_completion_tokens, temperature, top_p, seed
  * caller hanging up stops the generation.
  */
 export const workersAi: Provider = ({ messages, options, signal }, config) =>
-  upstreamEvents(
+  new UpstreamEvents(
     async () => {
       const { binding, model } = config.workersAi;
       if (!binding) throw new ApiError("misconfigured", 'MODEL_PROVIDER workers-ai needs the AI binding ([ai] binding = "AI" in wrangler.toml).', { detail: "env.AI is not bound" });

@@ -54,6 +54,8 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   /** A batch was handed out: a broken connection now breaks a reply, not a call. */
   private yielded = false;
   private closed = false;
+  /** The stream ended with neither [DONE] nor a finish_reason: the reply is incomplete. */
+  private cutOff = false;
 
   constructor(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number) {
     this.open = open;
@@ -79,7 +81,11 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   }
 
   async next(): Promise<IteratorResult<Batch>> {
-    if (this.closed) return DONE;
+    // A stream cut off after its last text was handed out fails on the read after it.
+    if (this.closed) {
+      if (this.cutOff) throw truncated();
+      return DONE;
+    }
     try {
       this.reader ??= (await this.open()).getReader();
       for (;;) {
@@ -106,26 +112,24 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
 
   /** Parses one read; what next() answers with, or undefined to read on. */
   private take({ done, value }: ReadableStreamReadResult<Uint8Array>): IteratorResult<Batch> | undefined {
-    if (done) {
-      // A last event without its blank line is still an event (some servers end that way).
-      this.parser.feed(this.decoder.decode());
-      this.parser.reset({ consume: true });
-    } else {
-      this.parser.feed(this.decoder.decode(value, { stream: true }));
-    }
+    // A last event without its blank line is still an event (some servers end that way), so
+    // the end of the stream ends the event in progress; a blank line more dispatches nothing.
+    this.parser.feed(done ? `${this.decoder.decode()}\n\n` : this.decoder.decode(value, { stream: true }));
     if (this.oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.maxEventBytes})` });
-    // Whatever follows [DONE] is not read: the connection is released at once.
-    if (this.ended || done) this.close();
-    if (this.batch.length > 0) {
-      const out = this.batch;
+    const out = this.batch;
+    if (out.length > 0) {
       this.batch = [];
       for (const delta of out) if (delta.kind === "finish") this.finished = true;
       this.yielded = true;
-      return { done: false, value: out };
     }
-    if (this.ended || (done && this.finished)) return DONE;
-    if (done) throw truncated();
-    return undefined;
+    if (this.ended || done) {
+      // Whatever follows [DONE] is not read: the connection is released at once.
+      this.close();
+      this.cutOff = !this.ended && !this.finished;
+    }
+    if (out.length > 0) return { done: false, value: out };
+    if (this.cutOff) throw truncated();
+    return this.closed ? DONE : undefined;
   }
 
   private close() {
@@ -134,7 +138,3 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
     this.reader?.cancel().catch(() => undefined);
   }
 }
-
-/** The batches of the event stream `open` resolves to; see UpstreamEvents. */
-export const upstreamEvents = (open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number): AsyncIterableIterator<Batch> =>
-  new UpstreamEvents(open, readEvent, maxEventBytes);
