@@ -6,7 +6,8 @@
 // holds it), --baseline REF (the worker at a git ref measured beside the current one, as
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
 // in place of the worker), --provider NAME (default openai; demo measures the worker's own
-// framing with no upstream).
+// framing with no upstream), --perf DIR (Linux perf samples the worker, the floor and the copy
+// through the measured rounds, with V8's perf maps, into DIR/<name>.data).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -22,6 +23,7 @@ import { fullScenarios, quickScenarios } from "./scenarios.ts";
 import { callMany, closeClient, type CallSpec, type Wire } from "./stream-client.ts";
 import { profileMessage, replyText, type StreamProfile } from "./stream-profile.ts";
 import { summarize, type Batch } from "./summarize.ts";
+import { PERF_V8_FLAGS, perfAvailable, recordPerf } from "./perf-record.ts";
 import { treeCpuSeconds } from "./process-tree.ts";
 import { startWorkerd } from "./workerd-server.ts";
 
@@ -47,6 +49,7 @@ const { values: flags } = parseArgs({
     scenario: { type: "string" },
     baseline: { type: "string" },
     "heap-snapshots": { type: "string" },
+    perf: { type: "string" },
   },
 });
 
@@ -96,6 +99,11 @@ async function runBatch(target: Target, scenario: { name: string; profile: Strea
 
 async function main(): Promise<number> {
   const startedAt = new Date();
+  if (flags.perf && !perfAvailable()) {
+    console.error("--perf needs Linux perf on the PATH (Debian: apt-get install linux-perf).");
+    return 2;
+  }
+  const v8Flags = flags.perf ? PERF_V8_FLAGS : [];
   const bundle = buildBundle();
   const mock = await startMockProcess(UPSTREAM_KEY);
   stops.push(mock.stop);
@@ -103,7 +111,7 @@ async function main(): Promise<number> {
   // The mock is on loopback, which a deployed worker refuses to call unless told it is local.
   const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, ALLOW_PRIVATE_UPSTREAM: "true" };
   const workerVars = { ...bundle.vars, ...upstream, MODEL_PROVIDER: flags.provider, API_KEYS: API_KEY, IMS_TOKENS: IMS_TOKEN };
-  const worker = await startWorkerd("worker", { ...bundle, vars: workerVars, inspector: flags.load });
+  const worker = await startWorkerd("worker", { ...bundle, vars: workerVars, inspector: flags.load, v8Flags });
   stops.push(worker.stop);
   startedPids.worker = worker.pid;
   const fromUpstream = (profile: StreamProfile) => replyText(profile);
@@ -114,7 +122,7 @@ async function main(): Promise<number> {
   const startReference = async (name: string, file: string) => {
     const module = join(root, ".build", "bench", name, "index.js");
     esbuild(join(import.meta.dirname, file), module);
-    const server = await startWorkerd(name, { ...bundle, modulePath: module, vars: upstream, inspector: flags.load });
+    const server = await startWorkerd(name, { ...bundle, modulePath: module, vars: upstream, inspector: flags.load, v8Flags });
     stops.push(server.stop);
     startedPids[name] = server.pid;
     return server;
@@ -178,6 +186,9 @@ async function main(): Promise<number> {
 
   const machineBefore = machine();
   const batches: Batch[] = [];
+  // Profiles only the measured rounds; the experiment and baseline processes are left out.
+  const recording = flags.perf ? await recordPerf({ worker: worker.pid, floor: floor.pid, ...(copy && { copy: copy.pid }) }, flags.perf) : undefined;
+  if (recording) stops.unshift(recording.stop);
   // Interleaved: every round visits every scenario and target in turn, so a burst of load
   // from elsewhere on the machine lands on all targets rather than on one.
   for (let round = 1; round <= rounds; round++) {
@@ -185,10 +196,12 @@ async function main(): Promise<number> {
       for (const target of targets) batches.push(await runBatch(target, scenario, round));
     }
   }
+  await recording?.stop();
   const summaries = summarize(batches);
   const report = {
     startedAt: startedAt.toISOString(),
     mode: flags.quick ? "quick" : "full",
+    perf: flags.perf ?? null,
     provider: flags.provider,
     rounds,
     machine: { ...machineBefore, loadavgAfter: loadavg() },
@@ -215,6 +228,10 @@ async function main(): Promise<number> {
   console.log(`CPU ms/req = CPU seconds per 1,000 requests of the target's workerd process tree; + columns are over direct.`);
   console.log(`floor = native passthrough; copy = JavaScript woken per upstream chunk, no parsing (x copy: what checking and re-framing add).\n`);
   console.log(formatTable(summaries));
+  if (flags.perf) {
+    console.log(`\nProfiles in ${flags.perf}/ (worker, floor, copy .data): perf report -i ${flags.perf}/worker.data --no-children --sort dso,sym`);
+    console.log("CPU figures of a --perf run include the profiler's own cost: compare them only within the run.");
+  }
   const failures = summaries.filter((summary) => summary.ok < summary.total);
   for (const failure of failures) console.log(`\nFAILED ${failure.scenario} / ${failure.target}: ${failure.errors.join("; ")}`);
   console.log(`\nJSON: ${out}`);

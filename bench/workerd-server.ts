@@ -14,6 +14,8 @@ export interface WorkerdOptions {
   vars: Record<string, string>;
   /** Opens V8's inspector on a loopback port, for reading the worker's heap. */
   inspector?: boolean;
+  /** Flags for V8 (workerd's config `v8Flags`), e.g. --perf-basic-prof so a profiler can name JIT frames. */
+  v8Flags?: readonly string[];
 }
 
 export interface WorkerdServer {
@@ -48,6 +50,7 @@ const config :Workerd.Config = (
     (name = "loopback", network = (allow = ["local"])),
   ],
   sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+  v8Flags = [${(options.v8Flags ?? []).map(capnpString).join(", ")}],
 );
 const worker :Workerd.Worker = (
   modules = [(name = ${capnpString(basename(options.modulePath))}, esModule = embed ${capnpString(basename(options.modulePath))})],

@@ -13,9 +13,9 @@ interface Outcome {
   output: string;
 }
 
-function bench(args: string[]): Promise<Outcome> {
+function bench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, "bench", "bench.ts"), ...args], { cwd: root, timeout: 150_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(root, "bench", "bench.ts"), ...args], { cwd: root, env, timeout: 150_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}\n${stderr}` });
     });
   });
@@ -54,6 +54,12 @@ describe("bench --quick", () => {
     } finally {
       rmSync(out, { force: true });
     }
+  });
+
+  it("refuses --perf with a clear message when Linux perf is not installed, before starting anything", async () => {
+    const { code, output } = await bench(["--quick", "--perf", join(tmpdir(), "ims-bench-perf")], { ...process.env, PATH: "/nonexistent" });
+    expect(code).toBe(2);
+    expect(output).toContain("--perf needs Linux perf on the PATH");
   });
 
   it("holds a hundred concurrent streams through the worker and reports its JS heap and memory", { timeout: 180_000 }, async () => {
