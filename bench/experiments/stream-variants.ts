@@ -242,6 +242,20 @@ const variants: Record<string, Variant> = {
     return readable;
   },
 
+  /** Copy only, pushed: a read loop enqueues each chunk into a JS ReadableStream that the runtime pumps out. */
+  "push-copy": (upstream) => pushCopy(upstream, false),
+
+  /** The same as a byte stream. */
+  "push-bytes-copy": (upstream) => pushCopy(upstream, true),
+
+  /** Copy only, piped: the runtime reads the upstream into a JS WritableStream whose sink writes each chunk on. */
+  "pipeto-copy": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    void upstream.pipeTo(new WritableStream<Uint8Array>({ write: (chunk) => writer.write(chunk), close: () => writer.close() }));
+    return readable;
+  },
+
   /** The identity loop over the async generator, to price the generator alone. */
   "identity-gen": (upstream) => {
     const { readable, writable } = new IdentityTransformStream();
@@ -276,6 +290,20 @@ function upstreamReads(upstream: ReadableStream<Uint8Array>, byob: boolean): () 
     buffer = value.buffer;
     return value;
   };
+}
+
+function pushCopy(upstream: ReadableStream<Uint8Array>, bytes: boolean): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader();
+  const start = async (controller: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController) => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      controller.enqueue(value);
+    }
+  };
+  return bytes
+    ? new ReadableStream({ type: "bytes", start: (controller) => void start(controller) })
+    : new ReadableStream<Uint8Array>({ start: (controller) => void start(controller) });
 }
 
 function copyLoop(upstream: ReadableStream<Uint8Array>, { readable, writable }: IdentityTransformStream, byob: boolean) {
