@@ -203,10 +203,11 @@ const variants: Record<string, Variant> = {
   /**
    * The runtime's own SSE parser: EventSource.from() pumps the upstream natively and wakes
    * JavaScript once per read that completes an event, with the event's data already decoded.
-   * It measured ~10% under identity-writer, but the worker does not use it: at the end of the
-   * stream it drops an event that lacks its blank line (some servers end that way), it buffers
-   * an unfinished line natively with no bound (MAX_EVENT_BYTES cannot apply), and a handler
-   * cannot hold the upstream back, so a slow caller's writes pile up in memory.
+   * It measured 8% under identity-writer in one paced run, but the worker does not use it: as
+   * the SSE specification says, it drops a last event that lacks its blank line (some servers
+   * end that way); per workerd's source it buffers an unfinished line natively with no bound
+   * (MAX_EVENT_BYTES cannot apply); and a handler cannot hold the upstream back, so a slow
+   * caller's writes pile up in memory.
    */
   "eventsource-writer": (upstream) => {
     const { readable, writable } = new IdentityTransformStream();
