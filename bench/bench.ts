@@ -7,7 +7,10 @@
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
 // in place of the worker), --provider NAME (default openai; demo measures the worker's own
 // framing with no upstream), --perf DIR (Linux perf samples the worker, the floor and the copy
-// through the measured rounds, with V8's perf maps, into DIR/<name>.data).
+// through the measured rounds, with V8's perf maps, into DIR/<name>.data), --chunks N,M (each
+// scenario once per chunk count, so a per-request cost and a per-chunk cost can be told apart),
+// --targets a,b (only these targets beside direct, e.g. spec1,copy: a worker's profile then
+// holds one route alone).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -50,6 +53,8 @@ const { values: flags } = parseArgs({
     baseline: { type: "string" },
     "heap-snapshots": { type: "string" },
     perf: { type: "string" },
+    chunks: { type: "string" },
+    targets: { type: "string" },
   },
 });
 
@@ -179,7 +184,13 @@ async function main(): Promise<number> {
       targets.push({ name: variant, url: `${experiment.url}/${variant}/chat/completions`, wire: "openai-sse", credential: "", pid: experiment.pid, expectedText: fromUpstream });
     }
   }
-  const scenarios = (flags.quick ? quickScenarios : fullScenarios).filter((scenario) => scenario.name.includes(flags.scenario ?? ""));
+  const kept = flags.targets?.split(",");
+  if (kept) targets.splice(0, targets.length, ...targets.filter((target) => target.name === "direct" || kept.some((name) => target.name.startsWith(name))));
+  const chosen = (flags.quick ? quickScenarios : fullScenarios).filter((scenario) => scenario.name.includes(flags.scenario ?? ""));
+  const chunkCounts = flags.chunks?.split(",").map(Number);
+  const scenarios = chunkCounts
+    ? chosen.flatMap((scenario) => chunkCounts.map((chunks) => ({ ...scenario, name: `${scenario.name}, ${chunks} chunks`, profile: { ...scenario.profile, chunks } })))
+    : chosen;
   const rounds = Number(flags.rounds ?? (flags.quick ? 1 : 3));
   const warmup = { name: "warm-up", profile: scenarios[0]!.profile, concurrency: 4, requests: flags.quick ? 4 : WARMUP_CALLS };
   for (const target of targets) await runBatch(target, warmup, 0);
