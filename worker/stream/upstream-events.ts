@@ -28,11 +28,6 @@ type Batch = readonly Delta[];
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 /** The decoding options of every read but the last, made once rather than per read. */
 const STREAMING = { stream: true };
-/**
- * Reads up to this size that are all ASCII are decoded in JavaScript: a model's reads are an
- * event or two, and for those a loop costs less than a call into the native decoder.
- */
-const ASCII_READ_MAX = 2048;
 const ignore = () => undefined;
 
 /**
@@ -52,11 +47,6 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   private readonly maxEventBytes: number;
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private readonly decoder = new TextDecoder();
-  /**
-   * The decoder holds no part of a character and has seen the stream's start (so its BOM
-   * handling is done): an ASCII read may then skip it.
-   */
-  private decoderIdle = false;
   private readonly parser: EventSourceParser;
   private batch: Delta[] = [];
   /** [DONE] was read. */
@@ -156,7 +146,7 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   private take({ done, value }: ReadableStreamReadResult<Uint8Array>): IteratorResult<Batch> | undefined {
     // A last event without its blank line is still an event (some servers end that way), so
     // the end of the stream ends the event in progress; a blank line more dispatches nothing.
-    this.parser.feed(done ? `${this.decoder.decode()}\n\n` : this.decode(value));
+    this.parser.feed(done ? `${this.decoder.decode()}\n\n` : this.decoder.decode(value, STREAMING));
     if (this.oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.maxEventBytes})` });
     const out = this.batch;
     if (out.length > 0) {
@@ -172,17 +162,6 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
     if (out.length > 0) return { done: false, value: out };
     if (this.cutOff) throw truncated();
     return this.closed ? DONE : undefined;
-  }
-
-  private decode(bytes: Uint8Array): string {
-    if (this.decoderIdle && bytes.length <= ASCII_READ_MAX) {
-      let i = 0;
-      while (i < bytes.length && bytes[i]! < 0x80) i++;
-      if (i === bytes.length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-    }
-    const text = this.decoder.decode(bytes, STREAMING);
-    this.decoderIdle = bytes.length > 0 && bytes[bytes.length - 1]! < 0x80;
-    return text;
   }
 
   private close() {
