@@ -1,7 +1,8 @@
 import { asApiError } from "../http/api-error.ts";
 import type { StartedReply } from "./start-reply.ts";
 import type { ChunkFramer } from "./chunk-framer.ts";
-import { Utf8Buffer } from "./utf8-buffer.ts";
+
+const encoder = new TextEncoder();
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -18,8 +19,6 @@ const SSE_HEADERS = {
  */
 async function writeReply(reply: StartedReply, framer: ChunkFramer, writer: WritableStreamDefaultWriter<ArrayBufferView>) {
   let callerGone = false;
-  // Each write is awaited before the next batch is encoded, so one buffer serves them all.
-  const encoder = new Utf8Buffer();
   // A caller that hangs up (IMS barge-in) errors the stream at once: the model is stopped
   // then, not when its next token would have been written.
   writer.closed.catch((reason: unknown) => {
