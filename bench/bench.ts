@@ -163,7 +163,7 @@ async function main(): Promise<number> {
 
   if (flags.baseline) {
     const before = buildBundleAt(flags.baseline);
-    const baseline = await startWorkerd("baseline", { ...before, vars: { ...before.vars, ...workerVars } });
+    const baseline = await startWorkerd("baseline", { ...before, vars: { ...before.vars, ...workerVars }, v8Flags });
     stops.push(baseline.stop);
     startedPids.baseline = baseline.pid;
     console.log(`baseline ${flags.baseline}: ${(before.size.minifiedGzipBytes / 1024).toFixed(1)} KiB minified+gzip`);
@@ -197,8 +197,9 @@ async function main(): Promise<number> {
 
   const machineBefore = machine();
   const batches: Batch[] = [];
-  // Profiles only the measured rounds; the experiment and baseline processes are left out.
-  const recording = flags.perf ? await recordPerf({ worker: worker.pid, floor: floor.pid, ...(copy && { copy: copy.pid }) }, flags.perf) : undefined;
+  // Profiles only the measured rounds; the experiment process is left out, the baseline is in.
+  const profiled = { worker: worker.pid, floor: floor.pid, ...(copy && { copy: copy.pid }), ...(startedPids.baseline && { baseline: startedPids.baseline }) };
+  const recording = flags.perf ? await recordPerf(profiled, flags.perf) : undefined;
   if (recording) stops.unshift(recording.stop);
   // Interleaved: every round visits every scenario and target in turn, so a burst of load
   // from elsewhere on the machine lands on all targets rather than on one.
