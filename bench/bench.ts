@@ -12,7 +12,7 @@
 // --targets a,b (only these targets beside direct, e.g. spec1,copy: a worker's profile then
 // holds one route alone).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -209,6 +209,11 @@ async function main(): Promise<number> {
     }
   }
   await recording?.stop();
+  // The bundles beside their profiles: they name the minified functions (bench/perf-attribute.ts).
+  if (flags.perf) {
+    copyFileSync(bundle.modulePath, join(flags.perf, "worker.js"));
+    if (flags.baseline) copyFileSync(join(root, ".build", "bench", "baseline", "worker", "index.js"), join(flags.perf, "baseline.js"));
+  }
   const summaries = summarize(batches);
   const report = {
     startedAt: startedAt.toISOString(),

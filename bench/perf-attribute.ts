@@ -10,7 +10,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { root } from "../test/support/paths.ts";
 
 type Frame = { symbol: string; dso: string };
 
@@ -104,8 +103,8 @@ if (!dir || !requestsArg || !["worker", "baseline"].includes(target)) {
   console.error("usage: node bench/perf-attribute.ts DIR REQUESTS [baseline]");
   process.exit(2);
 }
-// The bundles the bench served, which name the worker's minified functions.
-const bundlePath = join(root, ".build", "bench", ...(target === "baseline" ? ["baseline"] : []), "worker", "index.js");
+// The bundle the bench served, copied beside its profile: it names the minified functions.
+const bundlePath = join(dir, `${target}.js`);
 const requests = Number(requestsArg);
 const copy = attribute(join(dir, "copy.data"), []);
 const worker = attribute(join(dir, `${target}.data`), readFileSync(bundlePath, "utf8").split("\n"));
