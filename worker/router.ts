@@ -1,6 +1,6 @@
 import { Router } from "itty-router";
 import type { WorkerRequest } from "./http/worker-request.ts";
-import { readConfig, type Env } from "./config.ts";
+import { configIfValid, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
 import { drainBody } from "./http/drain-body.ts";
 import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
@@ -19,13 +19,7 @@ const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname
 const closedRoutesLogged = new Set<string>();
 
 /** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
-const drainLimit = (env: Env) => {
-  try {
-    return readConfig(env).limits.maxBodyBytes;
-  } catch {
-    return 0;
-  }
-};
+const drainLimit = (env: Env) => configIfValid(env)?.limits.maxBodyBytes ?? 0;
 
 async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
   const apiError = asApiError(error);
@@ -55,7 +49,8 @@ export const router = Router<WorkerRequest, [Env, ExecutionContext]>({
     corsPreflight,
   ],
   catch: errorResponse,
-  finally: [withCors],
+  // Every answer carries the id, including those no route wrote (preflight, schemas, health).
+  finally: [(response: Response, request) => void response.headers.set("x-request-id", request.requestId), withCors],
 });
 
 router
