@@ -9,6 +9,7 @@ import { chatCompletions } from "./routes/chat-completions.ts";
 import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
 import { corsPreflight } from "./security/cors-preflight.ts";
+import { meterFailedAuth } from "./security/rate-limit.ts";
 import { withCors } from "./security/with-cors.ts";
 import { RequestLog } from "./stream/request-log.ts";
 
@@ -22,7 +23,8 @@ const closedRoutesLogged = new Set<string>();
 const drainLimit = (env: Env) => configIfValid(env)?.limits.maxBodyBytes ?? 0;
 
 async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
-  const apiError = asApiError(error);
+  const alibaba = isAlibabaRoute(request);
+  const apiError = await meterFailedAuth(env, request, alibaba ? "alibaba" : "openai", asApiError(error));
   await drainBody(request, drainLimit(env));
   // The per-request line carries the code; the setting to fix is named once, not on every call.
   if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
@@ -31,7 +33,7 @@ async function errorResponse(error: unknown, request: WorkerRequest, env: Env): 
   }
   // A request whose model call already wrote its line (a failed reply) is not logged twice.
   RequestLog.of(request).fail(apiError);
-  return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
+  return alibaba ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
 }
 
 const methodNotAllowed = () => {
