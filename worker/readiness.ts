@@ -11,13 +11,17 @@ export interface RouteProblems {
   spec2: string[];
 }
 
+/** Said by /health and by the call that fails for it. */
+export const needsUpstreamUrl = (provider: string) => `MODEL_PROVIDER ${provider} needs UPSTREAM_BASE_URL.`;
+export const NEEDS_AI_BINDING = 'MODEL_PROVIDER workers-ai needs the AI binding ([ai] binding = "AI" in wrangler.toml).';
+
 /** What one model call's settings lack, per route: every call made with them would fail. */
 export function callProblems(settings: CallSettings): RouteProblems {
   const both: string[] = [];
   const spec2Only: string[] = [];
   const { provider } = settings;
-  if ((provider === "openai" || provider === "spec2") && !settings.upstream.baseUrl) both.push(`MODEL_PROVIDER ${provider} needs UPSTREAM_BASE_URL.`);
-  if (provider === "workers-ai" && !settings.workersAi.binding) both.push('MODEL_PROVIDER workers-ai needs the AI binding ([ai] binding = "AI" in wrangler.toml).');
+  if ((provider === "openai" || provider === "spec2") && !settings.upstream.baseUrl) both.push(needsUpstreamUrl(provider));
+  if (provider === "workers-ai" && !settings.workersAi.binding) both.push(NEEDS_AI_BINDING);
   // IMS sends no model name on Spec 2, and an OpenAI-compatible server needs one.
   if (provider === "openai" && !settings.upstream.model) spec2Only.push("MODEL_PROVIDER openai needs UPSTREAM_MODEL for Spec 2, whose calls name no model.");
   return { spec1: both, spec2: [...both, ...spec2Only] };
