@@ -47,7 +47,7 @@ type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
-/** Earlier names still accepted: `alibaba` read as "Alibaba's model service", which needs `openai`. */
+/** Old names still accepted. `alibaba` was renamed: it reads as Alibaba's model service, which is served by `openai`. */
 const providerAliases: Record<string, ProviderName> = { alibaba: "spec2" };
 
 /**
