@@ -108,7 +108,7 @@ describe("every answer carries x-request-id", () => {
     ["the OpenAPI document", "/openapi.json", {}],
     ["a 404", "/nowhere", {}],
     ["a 405", "/v1/chat/completions", {}],
-    ["a preflight no origin may make (404)", "/v1/chat/completions", { method: "OPTIONS" }],
+    ["a preflight without CORS (405)", "/v1/chat/completions", { method: "OPTIONS" }],
   ];
   it.each(paths)("%s", async (_, path, init) => {
     const response = await fetch(`${workers.demo!.url}${path}`, init);
