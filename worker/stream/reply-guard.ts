@@ -8,7 +8,6 @@ import { UpstreamEvents } from "./upstream-events.ts";
 type Batch = readonly Delta[];
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-const ignore = () => undefined;
 /** What the log reports for a reply whose caller went away: nginx's "client closed request". */
 const CALLER_GONE_STATUS = 499;
 
@@ -22,8 +21,8 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
   /** The read in progress: how it answers, and whether a failure is recovered (see read). */
-  private resolveRead: (result: IteratorResult<Batch>) => void = ignore;
-  private rejectRead: (error: unknown) => void = ignore;
+  private resolveRead!: (result: IteratorResult<Batch>) => void;
+  private rejectRead!: (error: unknown) => void;
   private recover = false;
   /** this.signal.aborted, kept in JavaScript: the runtime's getter is a native call per read. */
   private aborted = false;

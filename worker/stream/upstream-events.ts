@@ -28,7 +28,6 @@ type Batch = readonly Delta[];
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 /** The decoding options of every read but the last, made once rather than per read. */
 const STREAMING = { stream: true };
-const ignore = () => undefined;
 
 /**
  * Calls a model with `open` and reads the server-sent event stream it resolves to, one batch
@@ -60,8 +59,8 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   /** The stream ended with neither [DONE] nor a finish_reason: the reply is incomplete. */
   private cutOff = false;
   /** Where the read in progress answers (see pull). */
-  private resolveRead: (result: IteratorResult<Batch>) => void = ignore;
-  private rejectRead: (error: unknown) => void = ignore;
+  private resolveRead!: (result: IteratorResult<Batch>) => void;
+  private rejectRead!: (error: unknown) => void;
 
   constructor(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number) {
     this.open = open;
