@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openaiChunkDeltas } from "../worker/providers/openai-chunk-deltas.ts";
+import { OpenaiChunkDeltas } from "../worker/providers/openai-chunk-deltas.ts";
 import type { Delta } from "../worker/providers/provider.ts";
 import { UpstreamEvents } from "../worker/stream/upstream-events.ts";
 import { root } from "./support/paths.ts";
@@ -55,7 +55,7 @@ async function summarise(pieces: readonly Uint8Array[]): Promise<{ summary: Summ
     } else if (delta.kind === "finish") summary.finish ??= delta.reason;
     else summary.usage = { promptTokens: delta.promptTokens, completionTokens: delta.completionTokens };
   };
-  for await (const batch of new UpstreamEvents(async () => streamOf(pieces), openaiChunkDeltas, MAX_EVENT_BYTES)) {
+  for await (const batch of new UpstreamEvents(async () => streamOf(pieces), new OpenaiChunkDeltas(), MAX_EVENT_BYTES)) {
     batches++;
     expect(batch.length).toBeGreaterThan(0);
     batch.forEach(apply);
@@ -102,7 +102,7 @@ describe("how an upstream stream ends", () => {
   async function readToEnd(text: string): Promise<{ text: string; error: unknown }> {
     let out = "";
     try {
-      for await (const batch of new UpstreamEvents(async () => streamOf([encoder.encode(text)]), openaiChunkDeltas, MAX_EVENT_BYTES)) {
+      for await (const batch of new UpstreamEvents(async () => streamOf([encoder.encode(text)]), new OpenaiChunkDeltas(), MAX_EVENT_BYTES)) {
         for (const delta of batch) if (delta.kind === "text") out += delta.text;
       }
     } catch (error) {

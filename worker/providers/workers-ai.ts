@@ -3,7 +3,7 @@ import { ApiError } from "../http/api-error.ts";
 import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { plainText } from "./plain-text.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
-import { workersAiEventDeltas } from "./workers-ai-event-deltas.ts";
+import { WorkersAiEventDeltas } from "./workers-ai-event-deltas.ts";
 
 /** Workers AI text models take plain-text turns. */
 const aiMessages = (messages: readonly ChatMessage[]) =>
@@ -43,6 +43,6 @@ export const workersAi: Provider = ({ messages, options, signal }, config) =>
       if (!(stream instanceof ReadableStream)) throw new ApiError("upstream_error", "Workers AI did not stream its reply.", { detail: `AI.run returned ${typeof stream}` });
       return stream as ReadableStream<Uint8Array>;
     },
-    workersAiEventDeltas,
+    new WorkersAiEventDeltas(),
     config.stream.maxEventBytes,
   );
