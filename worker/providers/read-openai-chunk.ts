@@ -25,7 +25,9 @@ export class OpenaiChunkReader {
   private calls: ToolCallSlots | undefined;
 
   read(chunk: Record<string, unknown>, batch: Delta[]): void {
+    // OpenAI, SGLang and OpenRouter send {"error": {...}}; vLLM sends {"object": "error", ...}.
     if (chunk.error != null) throw reportedError(chunk.error, "in-stream error");
+    if (chunk.object === "error") throw reportedError(chunk, "in-stream error");
     const { choices } = chunk;
     const choice = Array.isArray(choices) ? choices[0] : undefined;
     if (isRecord(choice)) {
