@@ -1,4 +1,4 @@
-import { FinishReason } from "../../contracts/openai/chat-chunk.ts";
+import { FinishReason } from "../../contracts/openai/finish-reason.ts";
 import { isRecord } from "./is-record.ts";
 import { LeadingThink } from "./leading-think.ts";
 import type { Delta } from "./provider.ts";

@@ -42,7 +42,7 @@ export class ToolCallSlots {
           throw new ApiError("upstream_error", `The model sent more than ${MAX_TOOL_CALLS} tool calls.`, { detail: "tool call count over MAX_TOOL_CALLS" });
         }
         index = this.slots.push({ key, named: false }) - 1;
-        id = typeof call.id === "string" && call.id !== "" ? call.id : `call_${crypto.randomUUID().replaceAll("-", "")}`;
+        id = typeof call.id === "string" && call.id !== "" ? call.id : `call_${crypto.randomUUID()}`;
       }
       const slot = this.slots[index]!;
       const newName = slot.named ? undefined : name;

@@ -7,7 +7,7 @@ const tooLarge = (maxBytes: number) =>
   new ApiError("upstream_error", "The model sent an answer larger than this worker accepts.", { detail: `JSON answer over MAX_EVENT_BYTES (${maxBytes})` });
 
 /** Whether the upstream answered with JSON rather than the event stream it was asked for. */
-export const isJsonAnswer = (response: Response) => /^application\/(?:[\w.+-]*\+)?json\b/i.test(response.headers.get("content-type") ?? "");
+export const isJsonAnswer = (response: Response) => /json/i.test(response.headers.get("content-type") ?? "");
 
 /**
  * A JSON answer to a streaming request, as the event stream it stands for. A server that
