@@ -2,10 +2,12 @@ import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "./is-record.ts";
 
 /**
- * What of a provider's error code may be repeated: a short token. Anything else (free text,
- * which may echo the conversation or a key) is left out rather than cleaned.
+ * What of a provider's error code may be repeated: a short token of letters (`invalid_api_key`,
+ * `Throttling.RateQuota`) or an HTTP status. Digits elsewhere are refused, since keys and
+ * request ids are letters and digits mixed; anything else (free text, which may echo the
+ * conversation or a key) is left out rather than cleaned.
  */
-const SAFE_TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const SAFE_TOKEN = /^(?:[A-Za-z_.:-]{1,64}|\d{3})$/;
 
 /** How providers name a rate limit: OpenAI and Groq (rate_limit_exceeded), DashScope (Throttling.*), Gemini (429, RESOURCE_EXHAUSTED). */
 const RATE_LIMIT = /rate.?limit|throttl|too.?many|exhausted|429/i;
