@@ -9,8 +9,10 @@ const MAX_LEADING_CHARS = 64;
 const OPENING = 0;
 /** Inside the block: nothing is spoken; only a tail that could begin "</think>" is kept. */
 const INSIDE = 1;
+/** Just past the block: the whitespace that separates it from the reply is dropped. */
+const AFTER = 2;
 /** The reply proper: every piece is text as it came. */
-const PASSING = 2;
+const PASSING = 3;
 
 /**
  * A thinking model served without a reasoning parser (vLLM, Ollama, llama.cpp with some
@@ -40,8 +42,10 @@ export class LeadingThink {
       } else {
         this.pass(seen, batch);
       }
-    } else {
+    } else if (this.state === INSIDE) {
       this.inside(seen, batch);
+    } else {
+      this.after(content, batch);
     }
   }
 
@@ -56,10 +60,16 @@ export class LeadingThink {
       this.held = seen.slice(-(CLOSE.length - 1));
       return;
     }
-    const rest = seen.slice(at + CLOSE.length).trimStart();
-    this.state = PASSING;
+    this.state = AFTER;
     this.held = "";
-    if (rest !== "") batch.push({ kind: "text", text: rest });
+    this.after(seen.slice(at + CLOSE.length), batch);
+  }
+
+  private after(content: string, batch: Delta[]) {
+    const rest = content.trimStart();
+    if (rest === "") return;
+    this.state = PASSING;
+    batch.push({ kind: "text", text: rest });
   }
 
   private pass(text: string, batch: Delta[]) {
