@@ -39,16 +39,21 @@ export function reportedKind(body: unknown): { kind: string | undefined; detail:
 }
 
 /**
- * The ApiError for an error the model server reported in a reply (an `event: error`, an
- * `{"error": ...}` object, `finish_reason: "error"`, a 200 answered with an error body). Its
- * code reaches the caller's message and the log; a rate limit is a 429.
+ * The ApiError for an error the model server reported: in a reply (an `event: error`, an
+ * `{"error": ...}` object, `finish_reason: "error"`, a 200 answered with an error body), or
+ * with an error status. Its code reaches the caller's message and the log. A 429, or a code
+ * that names a rate limit, is a 429 with Retry-After; a 5xx is "unavailable" (retried once
+ * before the first token); anything else (a wrong key or model is this deployment's problem,
+ * not the caller's) is a 502 too.
  */
-export function reportedError(body: unknown, where: string): ApiError {
+export function reportedError(body: unknown, where: string, status?: number, retryAfter = IN_STREAM_RETRY_AFTER_S): ApiError {
   const { kind, detail: said } = reportedKind(body);
-  const named = kind === undefined ? "" : ` (${kind})`;
-  const detail = `${where} ${said}`;
-  if (kind !== undefined && RATE_LIMIT.test(kind)) {
-    return new ApiError("upstream_rate_limited", `The model server is rate limiting this worker${named}; retry later.`, { detail, retryAfter: IN_STREAM_RETRY_AFTER_S });
+  const names = [status && `HTTP ${status}`, kind].filter(Boolean).join(", ");
+  const named = names && ` (${names})`;
+  const detail = body === undefined ? where : `${where} ${said}`;
+  if (status === 429 || (status === undefined && kind !== undefined && RATE_LIMIT.test(kind))) {
+    return new ApiError("upstream_rate_limited", `The model server is rate limiting this worker${named}; retry later.`, { detail, retryAfter });
   }
+  if (status !== undefined && status >= 500) return new ApiError("upstream_unavailable", `The model server failed${named}.`, { detail });
   return new ApiError("upstream_error", `The model server reported an error${named}.`, { detail });
 }
