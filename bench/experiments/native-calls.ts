@@ -3,7 +3,7 @@
 // and write WRITES times), and bench/native-calls.ts reads workerd's CPU around each request.
 // workerd's clock stands still while JavaScript runs, so timing from inside would read zero.
 import { createParser } from "eventsource-parser";
-import { openaiChunkDeltas } from "../../worker/providers/openai-chunk-deltas.ts";
+import { OpenaiChunkDeltas } from "../../worker/providers/openai-chunk-deltas.ts";
 import type { Delta } from "../../worker/providers/provider.ts";
 import { ChunkFramer } from "../../worker/stream/chunk-framer.ts";
 
@@ -43,7 +43,8 @@ const repeat = (op: (i: number) => number) => () => {
 const framer = new ChunkFramer("chatcmpl-3f1c2d8e-8a4b-4c1e-9a55-1b2c3d4e5f60", 1700000000, "bench-model", false);
 const text: Delta[] = [{ kind: "text", text: " word word w" }];
 let batch: Delta[] = [];
-const parser = createParser({ onEvent: (sse) => openaiChunkDeltas(sse.data, batch) });
+const chunkReader = new OpenaiChunkDeltas();
+const parser = createParser({ onEvent: (sse) => chunkReader.read(sse.data, batch) });
 
 const paths: Record<string, () => void | Promise<void>> = {
   // `event + i` makes each string new, as each batch's events are; concat prices that alone.
@@ -55,7 +56,7 @@ const paths: Record<string, () => void | Promise<void>> = {
   "date-now": repeat(() => Date.now() & 1),
   "json-parse-and-read": repeat(() => {
     const deltas: Delta[] = [];
-    openaiChunkDeltas(event.slice(6, -2), deltas);
+    chunkReader.read(event.slice(6, -2), deltas);
     return deltas.length;
   }),
   "sse-parse-and-read": repeat(() => {
