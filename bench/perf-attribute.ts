@@ -31,8 +31,8 @@ const NATIVE: [RegExp, string][] = [
 
 /** The worker's own functions, by what the minified bundle holds where V8 says each one starts. */
 const OWN_CODE: [RegExp, string][] = [
-  [/closed\.catch/, "JS per chunk: writeReply, framer, UTF-8 writer"],
-  [/charCodeAt\(\w\+1\)|this\.bytes|this\.started\)\{this\.started|"role":"assistant"/, "JS per chunk: writeReply, framer, UTF-8 writer"],
+  [/closed\.catch/, "JS per chunk: writeReply, framer"],
+  [/charCodeAt\(\w\+1\)|this\.bytes|this\.started\)\{this\.started|"role":"assistant"/, "JS per chunk: writeReply, framer"],
   [/indexOf\("\\r"\)|Cannot feed parser/, "JS per chunk: SSE parser, event reader, chunk reader"],
   [/in-stream err|prompt_tokens|this\.parser\.feed|decoderIdle|this\.reader|this\.closed/, "JS per chunk: SSE parser, event reader, chunk reader"],
   [/this\.waiting|this\.over\)|resolveRead|this\.aborted/, "JS per chunk: reply guard"],
@@ -43,8 +43,8 @@ const JS_NAMES_PER_CHUNK: Record<string, string> = {
   next: "JS per chunk: SSE parser, event reader, chunk reader",
   take: "JS per chunk: SSE parser, event reader, chunk reader",
   decode: "JS per chunk: SSE parser, event reader, chunk reader",
-  frame: "JS per chunk: writeReply, framer, UTF-8 writer",
-  encode: "JS per chunk: writeReply, framer, UTF-8 writer",
+  frame: "JS per chunk: writeReply, framer",
+  encode: "JS per chunk: writeReply, framer",
   copy: "JS per chunk: the copy loop",
 };
 
