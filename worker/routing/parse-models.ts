@@ -48,8 +48,8 @@ const DEFAULT_COOL_DOWN_MS = 30_000;
 
 /** Set by a target's own fields (provider, baseUrl, model, key), or the deployment's alone. */
 const notOverridable: ReadonlySet<string> = new Set(["MODEL_PROVIDER", "UPSTREAM_BASE_URL", "UPSTREAM_MODEL", "UPSTREAM_API_KEY", "ALLOW_PRIVATE_UPSTREAM", "AI"]);
-const overridable = callSettingNames.filter((name) => !notOverridable.has(name));
-const overridableSet: ReadonlySet<string> = new Set(overridable);
+// Read when a table is parsed, not at import: config.ts, which defines the names, imports this file.
+const overridable = () => callSettingNames.filter((name) => !notOverridable.has(name));
 
 /** The deployment's own credentials: never sent upstream. */
 const reservedSecrets: ReadonlySet<string> = new Set(["API_KEYS", "IMS_TOKENS", "UPSTREAM_API_KEY"]);
@@ -98,9 +98,9 @@ function overridesOf(value: unknown, where: string): Record<string, string> {
   if (!isObject(value)) throw bad(where, `field "overrides" must be an object of settings.`);
   const out: Record<string, string> = {};
   for (const [name, setting] of Object.entries(value)) {
-    if (!overridableSet.has(name)) {
+    if (!(overridable() as readonly string[]).includes(name)) {
       const hint = notOverridable.has(name) ? "it is set by the target's own fields or is the deployment's alone" : "it is not a per-call setting";
-      throw bad(where, `overrides."${name}": ${hint}; a target may override ${overridable.join(", ")}.`);
+      throw bad(where, `overrides."${name}": ${hint}; a target may override ${overridable().join(", ")}.`);
     }
     if (typeof setting !== "string" && typeof setting !== "number" && typeof setting !== "boolean") throw bad(where, `overrides."${name}" must be a string or a number.`);
     out[name] = String(setting);

@@ -8,7 +8,13 @@ import { allowedOrigin } from "./allowed-origin.ts";
  * Responses that set their own policy (the public schemas) are left as they are.
  */
 export function withCors(response: Response, request: WorkerRequest, env: Env): Response {
-  const allowed = readConfig(env).corsOrigins;
+  let allowed: readonly string[];
+  try {
+    allowed = readConfig(env).corsOrigins;
+  } catch {
+    // Broken settings allow no origin; the answer (an error, or /health saying what is wrong) goes out as it is.
+    return response;
+  }
   if (allowed.length === 0 || response.headers.has("access-control-allow-origin")) return response;
   // Re-wrapped rather than edited: headers of some responses are immutable. The body passes through unread.
   const wrapped = new Response(response.body, response);
