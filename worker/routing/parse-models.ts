@@ -138,8 +138,8 @@ function parseTarget(value: unknown, where: string, name: string, env: Env, base
 
 function parseRoute(name: string, value: unknown, env: Env, base: Config): Route {
   const where = `route "${name}"`;
-  const entry: Json = Array.isArray(value) ? { targets: value } : isObject(value) ? value : {};
   if (!Array.isArray(value) && !isObject(value)) throw bad(where, "must be a list of targets or an object with targets.");
+  const entry: Json = Array.isArray(value) ? { targets: value } : value;
   checkFields(entry, routeFields, where);
   const list = entry.targets;
   if (!Array.isArray(list) || list.length === 0) throw bad(where, `field "targets" must be a non-empty list.`);
