@@ -1,6 +1,10 @@
 // The MODELS table as it is read at start-up: what it accepts, and an error naming the
 // route, the target and the field for everything it does not.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { callSettingNames, parseCallSettings, parseConfig, type Env } from "../../worker/config.ts";
 import { ApiError } from "../../worker/http/api-error.ts";
 import { callOrder } from "../../worker/routing/call-order.ts";
@@ -130,5 +134,27 @@ describe("spec2Route", () => {
     ["/health", undefined],
   ])("%s -> %s", (path, route) => {
     expect(spec2Route(path)).toBe(route);
+  });
+});
+
+describe("the README's routing example", () => {
+  it("is a table wrangler reads from TOML and the worker accepts", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Routing"));
+    const toml = /```toml\n([^]*?)```/.exec(section)![1]!;
+    const dir = mkdtempSync(join(tmpdir(), "routing-example-"));
+    try {
+      writeFileSync(join(dir, "wrangler.toml"), `name = "x"\nmain = "index.js"\ncompatibility_date = "2026-07-01"\n${toml}`);
+      const { workerOptions } = unstable_getMiniflareWorkerOptions(join(dir, "wrangler.toml"));
+      const bindings = workerOptions.bindings as Record<string, unknown>;
+      const config = parseConfig({ MODELS: bindings.MODELS as object, DASHSCOPE_KEY: "sk-d", VLLM_KEY: "sk-v", SALES_API_KEYS: "sk-s", API_KEYS: "sk-general" } as Env);
+      const routes = config.routing!.routes;
+      expect([...routes.keys()]).toEqual(["receptionist", "sales", "booking"]);
+      expect(routes.get("receptionist")!.tiers.map((tier) => tier.map((t) => t.config.provider))).toEqual([["openai"], ["workers-ai"]]);
+      expect(routes.get("sales")!.tiers[0]!.map((t) => [t.name, t.weight])).toEqual([["vllm-a", 2], ["vllm-b", 1]]);
+      expect(routes.get("sales")!.keys).toEqual(["sk-s"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
