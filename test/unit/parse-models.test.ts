@@ -131,6 +131,7 @@ describe("spec2Route", () => {
     ["/tenants/acme/spec2/sales", "sales"],
     ["/spec2/qwen%2Fplus", "qwen/plus"],
     ["/v1/embeddings", undefined],
+    ["/v1/chat/completions/", undefined],
     ["/health", undefined],
   ])("%s -> %s", (path, route) => {
     expect(spec2Route(path)).toBe(route);
