@@ -68,5 +68,8 @@ router
   .get("/schemas/:name.json", schemaFile)
   .get("/openapi.json", openapiDocument)
   // IMS posts Spec 2 to exactly the URL configured: {prefix}/ or {prefix}/spec2/<route>.
-  .post("*", (request, env: Env) => (isAlibabaRoute(request) ? alibabaText(request, env) : notFound(request)))
+  .post("*", (request, env: Env) => {
+    const route = spec2Route(new URL(request.url).pathname);
+    return route === undefined ? notFound(request) : alibabaText(request, env, route);
+  })
   .all("*", (request) => (isAlibabaRoute(request) ? methodNotAllowed() : notFound(request)));

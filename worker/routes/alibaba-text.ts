@@ -9,7 +9,6 @@ import { readForm } from "../http/read-form.ts";
 import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
 import { chooseModel } from "../routing/choose-model.ts";
-import { spec2Route } from "../routing/spec2-route.ts";
 import { collectReply } from "../stream/collect-reply.ts";
 import { RequestLog } from "../stream/request-log.ts";
 import { startReply } from "../stream/start-reply.ts";
@@ -17,8 +16,8 @@ import { startReply } from "../stream/start-reply.ts";
 /** The model name a Spec 2 call is served under; IMS sends none, so UPSTREAM_MODEL or this. */
 const DEFAULT_MODEL = "ims-llm-edge";
 
-/** Spec 2: POST {prefix}/ or {prefix}/spec2/<route> with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
-export async function alibabaText(request: WorkerRequest, env: Env): Promise<Response> {
+/** Spec 2: POST {prefix}/ or {prefix}/spec2/<route> (`route`: "" or <route>) with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
+export async function alibabaText(request: WorkerRequest, env: Env, route: string): Promise<Response> {
   const config = readConfig(env);
   const form = validate(FormRequest, await readForm(request, config.limits));
   authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
@@ -26,7 +25,7 @@ export async function alibabaText(request: WorkerRequest, env: Env): Promise<Res
   checkMessages(messages, "Message", config.limits);
   const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
   const log = RequestLog.of(request);
-  const chosen = chooseModel(config, { spec: "spec2", name: spec2Route(new URL(request.url).pathname) ?? "", credential: form.Token, conversation: extendData?.InstanceId }, log);
+  const chosen = chooseModel(config, { spec: "spec2", name: route, credential: form.Token, conversation: extendData?.InstanceId }, log);
   log.describe({ route: "spec2", provider: chosen.config.provider, instanceId: extendData?.InstanceId });
   await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
   const call = { messages, model: chosen.config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
