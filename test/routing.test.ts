@@ -345,6 +345,17 @@ describe("affinity in a weighted pool", () => {
 });
 
 describe("a bad table", () => {
+  it("a target that lacks what its provider needs makes /health name the route and target", async () => {
+    const worker = await startWorker({ MODELS: JSON.stringify({ voice: [{ provider: "workers-ai" }] }) });
+    try {
+      const health = await fetch(`${worker.url}/health`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: "unavailable", problems: { spec1: [expect.stringMatching(/^MODELS route "voice", target voice\[0\]: MODEL_PROVIDER workers-ai needs the AI binding/)] } });
+    } finally {
+      await worker.dispose();
+    }
+  });
+
   it("is a clear error naming the route, the target and the field; /health reports it without secrets", async () => {
     const models = { voice: [{ provider: "openai", baseUrl: "https://api.example.com/v1", key: "KEY_A", apiKey: "sk-leak-1" }] };
     const worker = await startWorker({ MODELS: JSON.stringify(models), KEY_A: "sk-secret-a" });
@@ -352,7 +363,7 @@ describe("a bad table", () => {
       const health = await fetch(`${worker.url}/health`);
       const text = await health.text();
       expect(health.status).toBe(503);
-      expect(JSON.parse(text)).toMatchObject({ status: "misconfigured", error: expect.stringContaining('route "voice", targets[0]: unknown field "apiKey"') });
+      expect(JSON.parse(text)).toMatchObject({ status: "unavailable", problems: { spec1: [expect.stringContaining('route "voice", targets[0]: unknown field "apiKey"')] } });
       expect(text).not.toMatch(/sk-leak|sk-secret/);
       expect(await viaSdk(worker, "voice")).toMatchObject({ status: 500, code: "misconfigured" });
     } finally {

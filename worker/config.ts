@@ -48,8 +48,10 @@ export interface AiBinding {
 /** The settings that are plain strings (everything but bindings). */
 type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER" | "MODELS">;
 
-export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
+export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
+/** Old names still accepted. `alibaba` was renamed: it reads as Alibaba's model service, which is served by `openai`. */
+const providerAliases: Record<string, ProviderName> = { alibaba: "spec2" };
 
 /**
  * The settings that shape one model call: which model, where, and how its reply is guarded.
@@ -183,7 +185,8 @@ export const callSettingNames = [
 
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
 export function parseCallSettings(env: Env): CallSettings {
-  const provider = optional(env.MODEL_PROVIDER) ?? "demo";
+  const named = optional(env.MODEL_PROVIDER) ?? "demo";
+  const provider = providerAliases[named] ?? named;
   if (!(providerNames as readonly string[]).includes(provider)) {
     throw new ApiError("misconfigured", `Setting MODEL_PROVIDER must be one of ${providerNames.join(", ")}.`);
   }
@@ -258,4 +261,13 @@ export function readConfig(env: Env): Config {
   }
   if (config instanceof ApiError) throw config;
   return config;
+}
+
+/** The settings, or undefined when one does not parse: for what must still answer then (/health, CORS, the drain). */
+export function configIfValid(env: Env): Config | undefined {
+  try {
+    return readConfig(env);
+  } catch {
+    return undefined;
+  }
 }

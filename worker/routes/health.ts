@@ -1,8 +1,8 @@
-import { readConfig, type Config, type Env } from "../config.ts";
-import { CONTRACT_VERSION } from "../../contracts/version.ts";
-import { ApiError } from "../http/api-error.ts";
+import type { Env } from "../config.ts";
+import { readiness } from "../readiness.ts";
 import type { Routing } from "../routing/parse-models.ts";
 import { coolingDown } from "../routing/target-health.ts";
+import { CONTRACT_VERSION } from "../../contracts/version.ts";
 
 /** The routing table as an operator checks it: names, providers, where, which secret; never a secret's value. */
 const routesOf = (routing: Routing, now: number) =>
@@ -27,29 +27,24 @@ const routesOf = (routing: Routing, now: number) =>
     ]),
   );
 
-const auth = (config: Config) => ({
-  openai: config.apiKeys.length > 0 ? "keys" : config.allowUnauthenticated ? "open" : "closed",
-  alibaba: config.imsTokens.length > 0 ? "tokens" : config.allowUnauthenticated ? "open" : "closed",
-});
-
 /**
- * GET /health: liveness, plus the non-secret facts an operator checks first after a deploy.
- * Settings that are wrong (a bad MODELS table above all) are reported here, by the same
- * message a call would get, so a deploy can be checked before IMS is pointed at it.
+ * GET /health: readiness. 200 when both routes can be served with these settings, 503 naming
+ * what stops each one otherwise, with the non-secret facts an operator checks first after a
+ * deploy, and the MODELS routes with their targets. A closed route (no keys) is reported
+ * under auth: it is refusing by design.
  */
 export function health(_request: Request, env: Env): Response {
-  let config: Config;
-  try {
-    config = readConfig(env);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    return Response.json({ status: "misconfigured", contract: CONTRACT_VERSION, error: error.message }, { status: 503 });
-  }
-  return Response.json({
-    status: "ok",
-    contract: CONTRACT_VERSION,
-    provider: config.provider,
-    auth: auth(config),
-    ...(config.routing && { routes: routesOf(config.routing, Date.now()) }),
-  });
+  const { config, problems } = readiness(env);
+  const ready = problems.spec1.length === 0 && problems.spec2.length === 0;
+  const auth = (keys: readonly string[], keyed: string) => (keys.length > 0 ? keyed : config!.allowUnauthenticated ? "open" : "closed");
+  return Response.json(
+    {
+      status: ready ? "ok" : "unavailable",
+      contract: CONTRACT_VERSION,
+      ...(config && { provider: config.provider, auth: { openai: auth(config.apiKeys, "keys"), alibaba: auth(config.imsTokens, "tokens") } }),
+      ...(config?.routing && { routes: routesOf(config.routing, Date.now()) }),
+      problems,
+    },
+    { status: ready ? 200 : 503, headers: { "cache-control": "no-store" } },
+  );
 }
