@@ -118,3 +118,4 @@ export const ChatRequest = z
 export type ChatRequest = z.infer<typeof ChatRequest>;
 export type ChatMessage = z.infer<typeof ChatMessage>;
 export type ExtendData = z.infer<typeof ExtendData>;
+export type ChatTool = z.infer<typeof ChatTool>;

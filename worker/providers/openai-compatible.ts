@@ -2,7 +2,7 @@ import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
 import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { openaiChunkDeltas } from "./openai-chunk-deltas.ts";
-import type { ChatOptions, Provider } from "./provider.ts";
+import type { ChatOptions, ModelCall, Provider } from "./provider.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";
 import { upstreamUrl } from "./upstream-url.ts";
 
@@ -12,10 +12,11 @@ import { upstreamUrl } from "./upstream-url.ts";
  */
 const forwardedOptions: ReadonlySet<string> = new Set(Object.keys(ChatRequest.shape).filter((key) => !["model", "messages", "stream", "extendData"].includes(key)));
 
-function requestBody(model: string, messages: unknown, options: ChatOptions): string {
+function requestBody(model: string, messages: unknown, options: ChatOptions, extraBody: ModelCall["extraBody"]): string {
   const body: Record<string, unknown> = { model, messages, stream: true };
   for (const [key, value] of Object.entries(options)) if (forwardedOptions.has(key) && value !== undefined) body[key] = value;
-  return JSON.stringify(body);
+  // The deployment's provider-specific fields; config refuses any that would replace model, messages or stream.
+  return JSON.stringify(extraBody ? { ...body, ...extraBody } : body);
 }
 
 /**
@@ -23,13 +24,13 @@ function requestBody(model: string, messages: unknown, options: ChatOptions): st
  * compatible mode, OpenAI): the conversation is forwarded as it came, always streamed, and the
  * upstream's chunks are read into deltas one network read at a time.
  */
-export const openaiCompatible: Provider = ({ messages, model, options, signal }, config) =>
+export const openaiCompatible: Provider = ({ messages, model, options, extraBody, signal }, config) =>
   new UpstreamEvents(
     async () => {
       const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
       const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
       if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
-      const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options) }, signal);
+      const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options, extraBody) }, signal);
       if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
       return response.body;
     },

@@ -27,7 +27,7 @@ export async function alibabaText(request: WorkerRequest, env: Env): Promise<Res
   const log = RequestLog.of(request);
   log.describe({ route: "spec2", provider: config.provider, instanceId: extendData?.InstanceId });
   await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
-  const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
+  const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {}, textOnly: true, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
   const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
   return Response.json(body, { headers: { "x-request-id": request.requestId } });

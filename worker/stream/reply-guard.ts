@@ -2,6 +2,7 @@ import type { Config } from "../config.ts";
 import { ApiError, asApiError } from "../http/api-error.ts";
 import { statusOf } from "../http/error-response.ts";
 import type { Delta } from "../providers/provider.ts";
+import type { ReplyFilter } from "./reply-filter.ts";
 import type { Outcome, RequestLog } from "./request-log.ts";
 
 type Batch = readonly Delta[];
@@ -15,6 +16,7 @@ const CALLER_GONE_STATUS = 499;
  * total timeouts, the caller's abort, the spoken fallback and the request's log line. One
  * AbortController per request aborts the upstream whatever stopped it. One timer per request
  * is re-armed only when it fires, so a batch costs a timestamp and one promise, not a timer.
+ * Each batch read passes through the reply's filter here, so both routes read filtered text.
  */
 export class ReplyGuard implements AsyncIterator<Batch> {
   private readonly controller = new AbortController();
@@ -28,6 +30,7 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   private inner: AsyncIterator<Batch> | undefined;
   private readonly settings: Config["stream"];
   private readonly log: RequestLog;
+  private readonly filter: ReplyFilter;
   private readonly endsAt: number;
   /** When the read in progress times out: the first-token deadline, then one idle gap per read. */
   private deadline: number;
@@ -38,9 +41,10 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   /** When the timer fires; it must never be later than the deadline of the read in progress. */
   private armedFor = 0;
 
-  constructor(settings: Config["stream"], log: RequestLog) {
+  constructor(settings: Config["stream"], log: RequestLog, filter: ReplyFilter) {
     this.settings = settings;
     this.log = log;
+    this.filter = filter;
     const now = Date.now();
     this.endsAt = now + settings.totalTimeoutMs;
     this.deadline = now + settings.firstTokenTimeoutMs;
@@ -99,15 +103,18 @@ export class ReplyGuard implements AsyncIterator<Batch> {
         this.failRead = reject;
         next.then(resolve, reject);
       });
-      if (result.done) this.end(200, "ok");
-      else {
-        if (!this.started) {
-          this.started = true;
-          this.log.firstToken();
-        }
-        this.log.chunks++;
+      if (result.done) {
+        this.end(200, "ok");
+        const tail = this.filter.end();
+        return tail ? { done: false, value: [{ kind: "text", text: tail }] } : result;
       }
-      return result;
+      if (!this.started) {
+        this.started = true;
+        this.log.firstToken();
+      }
+      this.log.chunks++;
+      const value = this.filter.batch(result.value);
+      return value === result.value ? result : { done: false, value };
     } catch (error) {
       if (!recover) throw error;
       const spoken = this.fallback(error);
@@ -143,8 +150,9 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     const text = this.settings.fallbackText;
     if (text === undefined || this.over) return undefined;
     this.end(200, "fallback", asApiError(error));
+    const said = this.filter.end();
     return [
-      { kind: "text", text: this.started ? ` ${text}` : text },
+      { kind: "text", text: this.started ? `${said} ${text}` : text },
       { kind: "finish", reason: "stop" },
     ];
   }
