@@ -7,7 +7,8 @@
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
 // in place of the worker), --provider NAME (default openai; demo measures the worker's own
 // framing with no upstream), --perf DIR (Linux perf samples the worker, the floor and the copy
-// through the measured rounds, with V8's perf maps, into DIR/<name>.data).
+// through the measured rounds, with V8's perf maps, into DIR/<name>.data), --with NAME=VALUE,...
+// (the same worker with these settings on top, measured beside it as spec1+with and spec2+with).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -50,6 +51,7 @@ const { values: flags } = parseArgs({
     baseline: { type: "string" },
     "heap-snapshots": { type: "string" },
     perf: { type: "string" },
+    with: { type: "string" },
   },
 });
 
@@ -101,6 +103,10 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   if (flags.perf && !perfAvailable()) {
     console.error("--perf needs Linux perf on the PATH (Debian: apt-get install linux-perf).");
+    return 2;
+  }
+  if (flags.with?.split(",").some((pair) => pair.indexOf("=") <= 0)) {
+    console.error("--with takes NAME=VALUE pairs, comma-separated.");
     return 2;
   }
   const v8Flags = flags.perf ? PERF_V8_FLAGS : [];
@@ -165,6 +171,17 @@ async function main(): Promise<number> {
     targets.push(
       { ...byName("spec1"), name: `spec1@${flags.baseline}`, url: `${baseline.url}/v1/chat/completions`, pid: baseline.pid },
       { ...byName("spec2"), name: `spec2@${flags.baseline}`, url: `${baseline.url}/`, pid: baseline.pid },
+    );
+  }
+  if (flags.with) {
+    const extra = Object.fromEntries(flags.with.split(",").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+    const variant = await startWorkerd("with", { ...bundle, vars: { ...workerVars, ...extra } });
+    stops.push(variant.stop);
+    startedPids.with = variant.pid;
+    console.log(`with: ${flags.with}`);
+    targets.push(
+      { ...byName("spec1"), name: "spec1+with", url: `${variant.url}/v1/chat/completions`, pid: variant.pid },
+      { ...byName("spec2"), name: "spec2+with", url: `${variant.url}/`, pid: variant.pid },
     );
   }
   if (flags.experiment) {

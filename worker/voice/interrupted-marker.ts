@@ -12,9 +12,8 @@ export class InterruptedMarkerStrip {
 
   push(text: string): string {
     if (this.pending === "" && !text.includes("<")) return text;
-    let s = this.pending + text;
-    // Removing one marker can join the text around it into another.
-    while (s.includes(INTERRUPTED_MARKER)) s = s.replaceAll(INTERRUPTED_MARKER, "");
+    // One pass: the marker cannot overlap itself, so what is removed never depends on where the stream split.
+    const s = (this.pending + text).replaceAll(INTERRUPTED_MARKER, "");
     // The marker holds one `<`, at its start: only a tail from the last `<` can still become it.
     const at = s.lastIndexOf("<");
     this.pending = at >= 0 && INTERRUPTED_MARKER.startsWith(s.slice(at)) ? s.slice(at) : "";

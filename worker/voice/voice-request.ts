@@ -7,7 +7,7 @@ import { INTERRUPTED_MARKER } from "./interrupted-marker.ts";
 type Call = Omit<ModelCall, "signal">;
 
 /** Said to the model where IMS cut its earlier turn short, with INTERRUPTED_MARKER=note. */
-const INTERRUPTED_NOTE = "(the user interrupted here)";
+const INTERRUPTED_NOTE = " (the user interrupted here)";
 
 const isSystem = (message: ChatMessage) => message.role === "system" || message.role === "developer";
 
