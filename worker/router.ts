@@ -1,6 +1,6 @@
 import { Router } from "itty-router";
 import type { WorkerRequest } from "./http/worker-request.ts";
-import { readConfig, type Env } from "./config.ts";
+import { parseConfig, readConfig, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
 import { drainBody } from "./http/drain-body.ts";
 import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
@@ -18,12 +18,16 @@ const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname
 /** A route closed for want of keys is logged once per isolate, not on every refused call. */
 const closedRoutesLogged = new Set<string>();
 
-/** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
+/**
+ * As much of a refused body as a route would have read. When the settings themselves are broken
+ * (a refused UPSTREAM_EXTRA_BODY, say), the default limit: the caller gets the error naming the
+ * setting, not a connection reset.
+ */
 const drainLimit = (env: Env) => {
   try {
     return readConfig(env).limits.maxBodyBytes;
   } catch {
-    return 0;
+    return parseConfig({}).limits.maxBodyBytes;
   }
 };
 
