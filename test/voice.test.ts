@@ -165,7 +165,7 @@ describe("HANGUP_TOOL, defaults and UPSTREAM_EXTRA_BODY", () => {
     expect(spec2Response.status).toBe(500);
     expect(await spec2Response.text()).toContain('UPSTREAM_EXTRA_BODY may not set \\"model\\"');
     const health = await fetch(`${worker.url}/health`);
-    expect(health.status).toBe(500);
+    expect(health.status).toBe(503);
     expect(await health.text()).toContain('UPSTREAM_EXTRA_BODY may not set \\"model\\"');
     expect(upstream.requests.length).toBe(seen);
   });

@@ -55,8 +55,10 @@ export interface AiBinding {
 /** The settings that are plain strings (everything but bindings). */
 type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER" | "ASSETS">;
 
-export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
+export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
+/** Old names still accepted. `alibaba` was renamed: it reads as Alibaba's model service, which is served by `openai`. */
+const providerAliases: Record<string, ProviderName> = { alibaba: "spec2" };
 
 /**
  * The settings that shape one model call: which model, where, and how its reply is guarded.
@@ -256,7 +258,11 @@ function parseVoiceSettings(env: Env): VoiceSettings {
 
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
 export function parseCallSettings(env: Env): CallSettings {
-  const provider = oneOf(env, "MODEL_PROVIDER", providerNames);
+  const named = optional(env.MODEL_PROVIDER) ?? "demo";
+  const provider = providerAliases[named] ?? named;
+  if (!(providerNames as readonly string[]).includes(provider)) {
+    throw new ApiError("misconfigured", `Setting MODEL_PROVIDER must be one of ${providerNames.join(", ")}.`);
+  }
   const upstreamUrl = optional(env.UPSTREAM_BASE_URL);
   const upstreamProblem = upstreamUrl && upstreamUrlProblem(upstreamUrl, env.ALLOW_PRIVATE_UPSTREAM === "true");
   // Callers learn only that the setting is wrong (they may not even hold a key); the log says why.
@@ -264,7 +270,7 @@ export function parseCallSettings(env: Env): CallSettings {
     throw new ApiError("misconfigured", "Setting UPSTREAM_BASE_URL is not acceptable; the worker's log says why.", { detail: `UPSTREAM_BASE_URL ${upstreamProblem}` });
   }
   return {
-    provider,
+    provider: provider as ProviderName,
     upstream: {
       baseUrl: upstreamUrl,
       apiKey: optional(env.UPSTREAM_API_KEY),
@@ -313,4 +319,13 @@ export function readConfig(env: Env): Config {
   let config = cache.get(env);
   if (!config) cache.set(env, (config = parseConfig(env)));
   return config;
+}
+
+/** The settings, or undefined when one does not parse: for what must still answer then (/health, CORS, the drain). */
+export function configIfValid(env: Env): Config | undefined {
+  try {
+    return readConfig(env);
+  } catch {
+    return undefined;
+  }
 }
