@@ -59,7 +59,7 @@ describe("speech cleanup on generated markdown", () => {
       fc.property(reply, fc.array(fc.nat(), { maxLength: 12 }), (markdown, at) => {
         expect(spoken(cut(markdown, at))).toBe(spoken([markdown]));
       }),
-      { numRuns: 2000 },
+      { numRuns: 10000 },
     );
   });
 
@@ -75,7 +75,7 @@ describe("speech cleanup on generated markdown", () => {
         expect(cleanup.end()).toBe("");
         expect(said).toBe(spoken([markdown.slice(0, at)]));
       }),
-      { numRuns: 2000 },
+      { numRuns: 10000 },
     );
   });
 

@@ -44,6 +44,8 @@ export class SpeechCleanup {
   /** A marker was dropped: so are the spaces after it. */
   private skipSpace = false;
   private links = 0;
+  /** Line breaks since the last word: two end a paragraph. */
+  private newlines = 0;
   /** Emphasis markers opened and not yet closed, e.g. "**". */
   private open: string[] = [];
 
@@ -97,15 +99,17 @@ export class SpeechCleanup {
         let j = i + 1;
         while (j < n && isSpace(s[j]!)) j++;
         const spaces = s.slice(i, j);
-        const newline = spaces.indexOf("\n");
-        if (!this.skipSpace || newline >= 0) out += spaces;
-        this.skipSpace = false;
-        if (newline >= 0) {
+        const newlines = spaces.split("\n").length - 1;
+        // The spaces after a dropped marker may come in several reads: all are dropped, up to the next word or line.
+        if (!this.skipSpace || newlines > 0) out += spaces;
+        if (newlines > 0) {
+          this.skipSpace = false;
           this.lineStart = true;
           this.table = false;
           this.links = 0;
-          // Emphasis and inline code end with their paragraph.
-          if (newline !== spaces.lastIndexOf("\n")) {
+          // Emphasis and inline code end with their paragraph, whose blank line may come in two reads.
+          this.newlines += newlines;
+          if (this.newlines > 1) {
             this.open = [];
             this.code = false;
           }
@@ -118,6 +122,7 @@ export class SpeechCleanup {
       const whole = j < n || final;
       const word = s.slice(i, j);
       this.skipSpace = false;
+      this.newlines = 0;
       const held = this.lineSyntax(word, whole);
       if (held === "hold") return this.hold(s, i, out);
       if (held) {
@@ -149,7 +154,7 @@ export class SpeechCleanup {
     this.said = "";
     if (this.fence) {
       // In a code block everything is said as written, up to the fence that closes it.
-      if (this.lineStart && !whole && word.length < 3 && ("```".startsWith(word) || "~~~".startsWith(word))) return "hold";
+      if (this.lineStart && !whole && (word[0] === "`" || word[0] === "~")) return "hold";
       if (this.lineStart && fenceMark) this.fence = false;
       else this.said = word;
       this.lineStart = false;
