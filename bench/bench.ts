@@ -10,9 +10,10 @@
 // through the measured rounds, with V8's perf maps, into DIR/<name>.data), --chunks N,M (each
 // scenario once per chunk count, so a per-request cost and a per-chunk cost can be told apart),
 // --targets a,b (only these targets beside direct, e.g. spec1,copy: a worker's profile then
-// holds one route alone), --hedge (the hedging scenario of bench/hedge-run.ts in place of the
-// rest: two MODELS routes, with and without hedgeAfterMs, over a primary that is slow in one
-// call of five).
+// holds one route alone), --with NAME=VALUE,... (the same worker with these settings on top,
+// measured beside it as spec1+with and spec2+with), --hedge (the hedging scenario of
+// bench/hedge-run.ts in place of the rest: two MODELS routes, with and without hedgeAfterMs,
+// over a primary that is slow in one call of five).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -58,6 +59,7 @@ const { values: flags } = parseArgs({
     perf: { type: "string" },
     chunks: { type: "string" },
     targets: { type: "string" },
+    with: { type: "string" },
     hedge: { type: "boolean", default: false },
   },
 });
@@ -110,6 +112,10 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   if (flags.perf && !perfAvailable()) {
     console.error("--perf needs Linux perf on the PATH (Debian: apt-get install linux-perf).");
+    return 2;
+  }
+  if (flags.with?.split(",").some((pair) => pair.indexOf("=") <= 0)) {
+    console.error("--with takes NAME=VALUE pairs, comma-separated.");
     return 2;
   }
   const v8Flags = flags.perf ? PERF_V8_FLAGS : [];
@@ -187,6 +193,17 @@ async function main(): Promise<number> {
     targets.push(
       { ...byName("spec1"), name: `spec1@${flags.baseline}`, url: `${baseline.url}/v1/chat/completions`, pid: baseline.pid },
       { ...byName("spec2"), name: `spec2@${flags.baseline}`, url: `${baseline.url}/`, pid: baseline.pid },
+    );
+  }
+  if (flags.with) {
+    const extra = Object.fromEntries(flags.with.split(",").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+    const variant = await startWorkerd("with", { ...bundle, vars: { ...workerVars, ...extra } });
+    stops.push(variant.stop);
+    startedPids.with = variant.pid;
+    console.log(`with: ${flags.with}`);
+    targets.push(
+      { ...byName("spec1"), name: "spec1+with", url: `${variant.url}/v1/chat/completions`, pid: variant.pid },
+      { ...byName("spec2"), name: "spec2+with", url: `${variant.url}/`, pid: variant.pid },
     );
   }
   if (flags.experiment) {

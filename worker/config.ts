@@ -1,6 +1,7 @@
 import { ApiError } from "./http/api-error.ts";
 import type { RateLimiter } from "./security/rate-limit.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
+import type { ChatTool } from "../contracts/openai/chat-request.ts";
 import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
@@ -36,6 +37,15 @@ export interface Env {
   RATE_LIMIT_BY_INSTANCE?: string;
   RATE_LIMIT_RETRY_AFTER?: string;
   CORS_ALLOW_ORIGINS?: string;
+  SYSTEM_PROMPT?: string;
+  SYSTEM_PROMPT_MODE?: string;
+  SPEECH_CLEANUP?: string;
+  HANGUP_TOOL?: string;
+  HANGUP_TOOL_DESCRIPTION?: string;
+  INTERRUPTED_MARKER?: string;
+  DEFAULT_MAX_TOKENS?: string;
+  DEFAULT_TEMPERATURE?: string;
+  UPSTREAM_EXTRA_BODY?: string;
   /** The routing table: a JSON string (environment, .dev.vars) or an object (a TOML table in wrangler.toml). */
   MODELS?: string | object;
 }
@@ -46,7 +56,7 @@ export interface AiBinding {
 }
 
 /** The settings that are plain strings (everything but bindings). */
-type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER" | "MODELS">;
+type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER" | "ASSETS" | "MODELS">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
@@ -74,6 +84,26 @@ export interface CallSettings {
     maxEventBytes: number;
   };
   workersAi: { binding: AiBinding | undefined; model: string };
+  /** What a voice call adds to the request (prompt, tools, defaults) and to the reply (speech cleanup). */
+  voice: VoiceSettings;
+}
+
+export const systemPromptModes = ["prepend", "replace", "if-absent"] as const;
+export const speechCleanups = ["off", "markdown"] as const;
+export const interruptedMarkers = ["keep", "note", "strip"] as const;
+
+/** What the deployment adds to a voice call: on the way to the model, and on the reply's way to the speech engine. */
+export interface VoiceSettings {
+  systemPrompt: string | undefined;
+  systemPromptMode: (typeof systemPromptModes)[number];
+  speechCleanup: (typeof speechCleanups)[number];
+  /** The hang-up function offered to the model, ready to append to a request's tools. */
+  hangupTool: ChatTool | undefined;
+  interruptedMarker: (typeof interruptedMarkers)[number];
+  defaultMaxTokens: number | undefined;
+  defaultTemperature: number | undefined;
+  /** Merged into every upstream request body. */
+  extraBody: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The deployment's settings: who may call, what a request may hold, and the default call settings. */
@@ -163,6 +193,73 @@ const count = (env: Env, name: Setting, fallback: number) => {
 
 const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 
+/** OpenAI's rule for function names; a name outside it fails every upstream request. */
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Tells the model what the function is for; a voice agent's model needs to know it ends the call. */
+const DEFAULT_HANGUP_DESCRIPTION = "End the phone call. Call it once the conversation is over, after saying goodbye.";
+/** The body fields the worker itself sets: a deployment that overrode them would break every call. */
+const RESERVED_BODY_KEYS = ["model", "messages", "stream"];
+
+const oneOf = <T extends string>(env: Env, name: Setting, values: readonly T[]): T => {
+  const value = optional(env[name]) ?? values[0]!;
+  if (!(values as readonly string[]).includes(value)) throw new ApiError("misconfigured", `Setting ${name} must be one of ${values.join(", ")}.`);
+  return value as T;
+};
+
+/**
+ * A prompt as written. A single-line field (a console form, a container's env list) cannot hold
+ * a line break, so the two characters \n stand for one; wrangler.toml's """ strings and .dev.vars
+ * quotes hold real ones.
+ */
+const prompt = (value: string | undefined) => optional(value?.replaceAll("\\n", "\n"));
+
+function extraBody(env: Env): VoiceSettings["extraBody"] {
+  const raw = optional(env.UPSTREAM_EXTRA_BODY);
+  if (raw === undefined) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new ApiError("misconfigured", "Setting UPSTREAM_EXTRA_BODY must be a JSON object.");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError("misconfigured", "Setting UPSTREAM_EXTRA_BODY must be a JSON object.");
+  const reserved = RESERVED_BODY_KEYS.find((key) => Object.hasOwn(body, key));
+  if (reserved) throw new ApiError("misconfigured", `Setting UPSTREAM_EXTRA_BODY may not set "${reserved}": the worker sets it.`);
+  return body as Record<string, unknown>;
+}
+
+function hangupTool(env: Env): ChatTool | undefined {
+  const name = optional(env.HANGUP_TOOL);
+  const description = optional(env.HANGUP_TOOL_DESCRIPTION);
+  if (name === undefined) {
+    if (description !== undefined) throw new ApiError("misconfigured", "Setting HANGUP_TOOL_DESCRIPTION needs HANGUP_TOOL (the function's name).");
+    return undefined;
+  }
+  if (!FUNCTION_NAME.test(name)) throw new ApiError("misconfigured", "Setting HANGUP_TOOL must be a function name: letters, digits, _ and -, at most 64.");
+  return { type: "function", function: { name, description: description ?? DEFAULT_HANGUP_DESCRIPTION, parameters: { type: "object", properties: {} } } };
+}
+
+function temperature(env: Env): number | undefined {
+  const raw = optional(env.DEFAULT_TEMPERATURE);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  // OpenAI's range; providers with a narrower one refuse the request themselves.
+  if (!Number.isFinite(value) || value < 0 || value > 2) throw new ApiError("misconfigured", "Setting DEFAULT_TEMPERATURE must be a number from 0 to 2.");
+  return value;
+}
+
+function parseVoiceSettings(env: Env): VoiceSettings {
+  return {
+    systemPrompt: prompt(env.SYSTEM_PROMPT),
+    systemPromptMode: oneOf(env, "SYSTEM_PROMPT_MODE", systemPromptModes),
+    speechCleanup: oneOf(env, "SPEECH_CLEANUP", speechCleanups),
+    hangupTool: hangupTool(env),
+    interruptedMarker: oneOf(env, "INTERRUPTED_MARKER", interruptedMarkers),
+    defaultMaxTokens: env.DEFAULT_MAX_TOKENS?.trim() ? positiveInt(env, "DEFAULT_MAX_TOKENS", 0) : undefined,
+    defaultTemperature: temperature(env),
+    extraBody: extraBody(env),
+  };
+}
 /**
  * Every setting parseCallSettings reads, so the routing table can tell a per-target override
  * from a setting that is the deployment's alone. A test holds this list to what the function reads.
@@ -181,6 +278,15 @@ export const callSettingNames = [
   "MAX_EVENT_BYTES",
   "AI",
   "WORKERS_AI_MODEL",
+  "SYSTEM_PROMPT",
+  "SYSTEM_PROMPT_MODE",
+  "SPEECH_CLEANUP",
+  "HANGUP_TOOL",
+  "HANGUP_TOOL_DESCRIPTION",
+  "INTERRUPTED_MARKER",
+  "DEFAULT_MAX_TOKENS",
+  "DEFAULT_TEMPERATURE",
+  "UPSTREAM_EXTRA_BODY",
 ] as const satisfies readonly (keyof Env)[];
 
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
@@ -212,6 +318,7 @@ export function parseCallSettings(env: Env): CallSettings {
       maxEventBytes: positiveInt(env, "MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES),
     },
     workersAi: { binding: env.AI, model: optional(env.WORKERS_AI_MODEL) ?? DEFAULT_WORKERS_AI_MODEL },
+    voice: parseVoiceSettings(env),
   };
 }
 

@@ -29,7 +29,7 @@ export async function alibabaText(request: WorkerRequest, env: Env, route: strin
   const chosen = chooseModel(config, { spec: "spec2", name: route, credential: form.Token, conversation: extendData?.InstanceId }, log);
   log.describe({ route: "spec2", provider: chosen.config.provider, instanceId: extendData?.InstanceId });
   await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
-  const call = { messages: knownTurns(messages), model: chosen.config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
+  const call = { messages: knownTurns(messages), model: chosen.config.upstream.model ?? DEFAULT_MODEL, options: {}, textOnly: true, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
   const reply = await collectReply(await startReply(chosen.provider, call, chosen.config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
   return Response.json(body, { headers: { "x-request-id": request.requestId } });
