@@ -14,6 +14,7 @@ export interface Env {
   IMS_TOKENS?: string;
   ALLOW_UNAUTHENTICATED?: string;
   MAX_BODY_BYTES?: string;
+  BODY_TIMEOUT_MS?: string;
   MAX_MESSAGES?: string;
   MAX_REPLY_CHARS?: string;
   FIRST_TOKEN_TIMEOUT_MS?: string;
@@ -80,6 +81,8 @@ export interface Config extends CallSettings {
   allowUnauthenticated: boolean;
   limits: {
     maxBodyBytes: number;
+    /** How long a request body may take to arrive, refused or not. */
+    bodyTimeoutMs: number;
     maxMessages: number;
     maxReplyChars: number;
     /** Text characters of one message (content, text parts, tool-call arguments). */
@@ -103,6 +106,8 @@ export interface Config extends CallSettings {
 
 /** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
 const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** IMS posts server to server: a body still arriving after 10 s is a stalled or hostile client, not a slow one. */
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 /** IMS sends at most 20 records; 200 leaves room for other clients while bounding work. */
 const DEFAULT_MAX_MESSAGES = 200;
 /** A spoken reply of this length already lasts tens of minutes; more means a runaway model. */
@@ -195,6 +200,7 @@ export function parseConfig(env: Env): Config {
     allowUnauthenticated: env.ALLOW_UNAUTHENTICATED === "true",
     limits: {
       maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+      bodyTimeoutMs: positiveInt(env, "BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT_MS),
       maxMessages: positiveInt(env, "MAX_MESSAGES", DEFAULT_MAX_MESSAGES),
       maxReplyChars: positiveInt(env, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS),
       maxMessageChars: positiveInt(env, "MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS),

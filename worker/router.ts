@@ -19,17 +19,18 @@ const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname
 const closedRoutesLogged = new Set<string>();
 
 /** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
-const drainLimit = (env: Env) => {
+const drainLimits = (env: Env) => {
   try {
-    return readConfig(env).limits.maxBodyBytes;
+    return readConfig(env).limits;
   } catch {
-    return 0;
+    return { maxBodyBytes: 0, bodyTimeoutMs: 0 };
   }
 };
 
 async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
   const apiError = asApiError(error);
-  await drainBody(request, drainLimit(env));
+  const { maxBodyBytes, bodyTimeoutMs } = drainLimits(env);
+  await drainBody(request, maxBodyBytes, bodyTimeoutMs);
   // The per-request line carries the code; the setting to fix is named once, not on every call.
   if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
     closedRoutesLogged.add(apiError.message);

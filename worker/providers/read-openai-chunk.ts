@@ -1,15 +1,13 @@
 import { FinishReason } from "../../contracts/openai/chat-chunk.ts";
 import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "./is-record.ts";
+import { upstreamErrorKind } from "./upstream-error-kind.ts";
 import type { Delta } from "./provider.ts";
 import { usageDelta } from "./usage-delta.ts";
 
 const finishReasons: ReadonlySet<string> = new Set(FinishReason.options);
 const isFinishReason = (reason: string): reason is FinishReason => finishReasons.has(reason);
 
-/** What an upstream error object may say about itself, without its message (which may quote the conversation). */
-const describeError = (error: unknown) =>
-  isRecord(error) ? `type=${String(error.type ?? "")} code=${String(error.code ?? "")}` : typeof error;
 
 /**
  * Reads one parsed OpenAI chat.completion.chunk into deltas. Checked field by field rather
@@ -19,7 +17,7 @@ const describeError = (error: unknown) =>
  */
 export function readOpenaiChunk(chunk: Record<string, unknown>, batch: Delta[]): void {
   if (chunk.error !== undefined && chunk.error !== null) {
-    throw new ApiError("upstream_error", "The model server reported an error mid-reply.", { detail: `in-stream error ${describeError(chunk.error)}` });
+    throw new ApiError("upstream_error", "The model server reported an error mid-reply.", { detail: `in-stream error ${upstreamErrorKind(chunk.error)}` });
   }
   const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
   if (isRecord(choice) && isRecord(choice.delta)) {

@@ -1,5 +1,6 @@
 import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "./is-record.ts";
+import { upstreamErrorKind } from "./upstream-error-kind.ts";
 
 /** Enough of an error body to find its type and code; the rest is not read. */
 const MAX_ERROR_BODY_CHARS = 4096;
@@ -19,7 +20,7 @@ async function errorKindOf(response: Response): Promise<string> {
   try {
     const body: unknown = JSON.parse(text);
     const error = isRecord(body) && isRecord(body.error) ? body.error : body;
-    if (isRecord(error)) return `type=${String(error.type ?? "")} code=${String(error.code ?? error.Code ?? "")}`;
+    if (isRecord(error)) return upstreamErrorKind(error);
   } catch {
     // Not JSON (an HTML page from a proxy, an empty body): its size is all the log needs.
   }

@@ -19,7 +19,7 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   const config = readConfig(env);
   const key = openaiKeyOf(request, new URL(request.url));
   authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
-  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes, config.limits.maxJsonDepth));
+  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits));
   checkMessages(messages, "messages", config.limits);
   const log = RequestLog.of(request);
   log.describe({ route: "spec1", provider: config.provider, instanceId: extendData?.instanceId, channelId: extendData?.channelId, sentenceId: extendData?.sentenceId });
