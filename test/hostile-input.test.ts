@@ -159,7 +159,7 @@ describe("a hostile upstream", () => {
     ["an in-stream error whose code quotes the key", "openai", { body: [`data: ${JSON.stringify({ error: { type: UPSTREAM_API_KEY, code: `bad:${UPSTREAM_API_KEY}` } })}\n\n`] }],
     ["a Spec 2 error whose Code quotes the key", "alibaba", { status: 200, headers: { "content-type": "application/json" }, body: [JSON.stringify({ Code: `InvalidToken ${UPSTREAM_API_KEY}` })] }],
     ["a Spec 2 answer with the key as a JSON key", "alibaba", { status: 200, headers: { "content-type": "application/json" }, body: [JSON.stringify({ [UPSTREAM_API_KEY]: 1 })] }],
-    ["a 900 KB error code", "openai", { status: 400, headers: { "content-type": "application/json" }, body: [JSON.stringify({ error: { type: "x", code: "c".repeat(900_000) } })] }],
+    ["a 900 KB in-stream error code", "openai", { body: [`data: ${JSON.stringify({ error: { type: "x", code: "c".repeat(900_000) } })}\n\n`] }],
   ] as [string, "openai" | "alibaba", ScriptedReply][];
 
   it.each(quoting)("%s reaches neither the caller nor the log, and the line stays short", async (_, provider, reply) => {
