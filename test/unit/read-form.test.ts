@@ -29,7 +29,6 @@ describe("readForm", () => {
     ["a multipart body with the wrong boundary", { "content-type": "multipart/form-data; boundary=a" }, "--b\r\n\r\n", 400],
     ["a body over the limit", { "content-type": "application/x-www-form-urlencoded" }, "Message=" + "x".repeat(600), 413],
     ["a multipart body of more parts than MAX_FORM_FIELDS", { "content-type": "multipart/form-data; boundary=b" }, "--b\r\n\r\n".repeat(40) + "--b--", 413],
-    ["a multipart boundary longer than RFC 2046 allows", { "content-type": `multipart/form-data; boundary=${"b".repeat(71)}` }, "", 400],
     ["a urlencoded body of more pieces than MAX_FORM_FIELDS", { "content-type": "application/x-www-form-urlencoded" }, "&".repeat(40), 413],
     ["invalid UTF-8", { "content-type": "application/x-www-form-urlencoded" }, new Uint8Array([0x4d, 0x3d, 0xff]), 400],
   ] as const)("refuses %s", async (_, headers, body, status) => {

@@ -38,11 +38,9 @@ const maxReplyBytes = (maxChars: number) => maxChars * 4 + 1024;
 const replyTooLarge = (maxChars: number) => () =>
   new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`, { detail: "Spec 2 reply over the cap" });
 
-// A connection reset mid-answer is the upstream failing, retried before the first token like a refused connection.
-const replyBroken = (signal: AbortSignal) => (error: unknown) =>
-  signal.aborted && signal.reason instanceof ApiError
-    ? signal.reason
-    : new ApiError("upstream_unavailable", "The Spec 2 server's answer broke off.", { detail: `reading the answer failed: ${error instanceof Error ? error.name : typeof error}` });
+// A connection reset mid-answer is the upstream failing, retried before the first token like a refused
+// connection; a read cut by a timeout is reported as the timeout by the reply's guard.
+const replyBroken = () => new ApiError("upstream_unavailable", "The Spec 2 server's answer broke off.");
 
 const badReply = (detail: string) => new ApiError("upstream_error", 'The Spec 2 server did not answer with {"Text": ...}.', { detail });
 
@@ -54,7 +52,7 @@ const badReply = (detail: string) => new ApiError("upstream_error", 'The Spec 2 
 export const alibabaBridge: Provider = async function* (call, config) {
   const response = await upstreamFetch(upstreamUrl(config), { method: "POST", body: imsForm(call, config) }, call.signal);
   const { maxReplyChars } = config.limits;
-  const text = new TextDecoder().decode(await readBody(response, maxReplyBytes(maxReplyChars), { tooLarge: replyTooLarge(maxReplyChars), broken: replyBroken(call.signal) }));
+  const text = new TextDecoder().decode(await readBody(response, maxReplyBytes(maxReplyChars), { tooLarge: replyTooLarge(maxReplyChars), broken: replyBroken }));
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -9,9 +9,8 @@ const ERROR_NAME = /^(?:[A-Za-z][A-Za-z_.]{0,47}|\d{1,8})$/;
 
 /** An upstream-given value as the log may hold it: an error name as sent, anything else only its size. */
 export const logToken = (value: unknown): string => {
-  if (value === undefined || value === null || value === "") return "";
-  const text = typeof value === "string" ? value : typeof value === "number" ? String(value) : `<${typeof value}>`;
-  return ERROR_NAME.test(text) ? text : `<${text.length} chars>`;
+  const text = String(value ?? "");
+  return text === "" || ERROR_NAME.test(text) ? text : `<${text.length} chars>`;
 };
 
 /** What an upstream error object (OpenAI or Alibaba shape) says about itself, safe to log: never its message, which may quote the conversation or the key. */
