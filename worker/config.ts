@@ -104,8 +104,11 @@ export interface Config extends CallSettings {
   };
 }
 
-/** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
-const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/**
+ * A request costs about 7x its body in memory at its peak (bench/hostile.ts): 20 concurrent 2 MiB
+ * requests fit an isolate's 128 MiB, 4 MiB ones do not. It still holds a 1.5 MB JPEG in base64.
+ */
+const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** IMS posts server to server: a body still arriving after 10 s is a stalled or hostile client, not a slow one. */
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 /** IMS sends at most 20 records; 200 leaves room for other clients while bounding work. */
