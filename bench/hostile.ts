@@ -34,7 +34,7 @@ const { values: args } = parseArgs({ options: { baseline: { type: "string" }, ro
 const rounds = Number(args.rounds);
 
 /** One empty named part, as the fuzzer that found this sent them. */
-const EMPTY_PART = '--b\r\ncontent-disposition: form-data; name=""\r\n\r\n\r\n';
+const EMPTY_PART = '--b\r\ncontent-disposition: form-data; name="f"\r\n\r\n\r\n';
 const emptyParts = (bytes: number) => EMPTY_PART.repeat(Math.floor((bytes - 5) / EMPTY_PART.length)) + "--b--";
 const floodBody = emptyParts(DEFAULT_MAX_BODY_BYTES - 1024);
 const normalForm = () => new URLSearchParams({ Message: JSON.stringify([{ role: "user", content: "hello" }]), Token: IMS_TOKEN, ExtendData: "{}" });
