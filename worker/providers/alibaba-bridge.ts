@@ -59,6 +59,6 @@ export const alibabaBridge: Provider = async function* (call, config) {
   } catch {
     throw badReply(`non-JSON body (${text.length} chars)`);
   }
-  if (!isRecord(body) || typeof body.Text !== "string") throw badReply(isRecord(body) ? `${Object.keys(body).length} fields, ${upstreamErrorKind(body)}` : typeof body);
+  if (!isRecord(body) || typeof body.Text !== "string") throw badReply(upstreamErrorKind(body));
   yield body.Text ? [{ kind: "text", text: body.Text }, { kind: "finish", reason: "stop" }] : [{ kind: "finish", reason: "stop" }];
 };

@@ -5,6 +5,10 @@ import { upstreamErrorKind } from "./upstream-error-kind.ts";
 import type { Delta } from "./provider.ts";
 import { usageDelta } from "./usage-delta.ts";
 
+/** No model calls this many tools at once; an index past it would size the collected reply's array. */
+const MAX_TOOL_CALL_INDEX = 127;
+const isCallIndex = (index: unknown): index is number => Number.isInteger(index) && (index as number) >= 0 && (index as number) <= MAX_TOOL_CALL_INDEX;
+
 const finishReasons: ReadonlySet<string> = new Set(FinishReason.options);
 const isFinishReason = (reason: string): reason is FinishReason => finishReasons.has(reason);
 
@@ -30,8 +34,8 @@ export function readOpenaiChunk(chunk: Record<string, unknown>, batch: Delta[]):
         const fn = isRecord(call.function) ? call.function : {};
         batch.push({
           kind: "tool_call",
-          // Some servers (older Ollama) omit index on calls sent whole; their position stands in.
-          index: typeof call.index === "number" ? call.index : i,
+          // Some servers (older Ollama) omit index on calls sent whole; their position stands in, as for one out of bounds.
+          index: isCallIndex(call.index) ? call.index : i,
           ...(typeof call.id === "string" && { id: call.id }),
           ...(typeof fn.name === "string" && { name: fn.name }),
           ...(typeof fn.arguments === "string" && { arguments: fn.arguments }),
