@@ -46,8 +46,10 @@ export interface AiBinding {
 /** The settings that are plain strings (everything but bindings). */
 type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER">;
 
-export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
+export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
+/** Old names still accepted. `alibaba` was renamed: it reads as Alibaba's model service, which is served by `openai`. */
+const providerAliases: Record<string, ProviderName> = { alibaba: "spec2" };
 
 /**
  * The settings that shape one model call: which model, where, and how its reply is guarded.
@@ -166,7 +168,8 @@ const optional = (value: string | undefined) => (value?.trim() ? value.trim() : 
 
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
 export function parseCallSettings(env: Env): CallSettings {
-  const provider = optional(env.MODEL_PROVIDER) ?? "demo";
+  const named = optional(env.MODEL_PROVIDER) ?? "demo";
+  const provider = providerAliases[named] ?? named;
   if (!(providerNames as readonly string[]).includes(provider)) {
     throw new ApiError("misconfigured", `Setting MODEL_PROVIDER must be one of ${providerNames.join(", ")}.`);
   }
@@ -226,4 +229,13 @@ export function readConfig(env: Env): Config {
   let config = cache.get(env);
   if (!config) cache.set(env, (config = parseConfig(env)));
   return config;
+}
+
+/** The settings, or undefined when one does not parse: for what must still answer then (/health, CORS, the drain). */
+export function configIfValid(env: Env): Config | undefined {
+  try {
+    return readConfig(env);
+  } catch {
+    return undefined;
+  }
 }

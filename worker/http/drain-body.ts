@@ -2,12 +2,12 @@
  * Reads and drops what is left of a refused request's body, so the error answer reaches the
  * client: a server that answers while the upload is still arriving and then closes the
  * connection makes many clients (Node's fetch among them) report a reset instead of the answer.
- * It reads no more than the worker would have read to accept the request (maxBytes), for no
- * longer than a body may take (timeoutMs), and nothing when the declared length is already
- * over it: that connection is lost either way.
+ * That includes a body refused part-way, once it passed the limit (readBody leaves its rest
+ * here). It reads no more than maxBytes more, for no longer than a body may take (timeoutMs),
+ * and nothing when the declared length is already over it: that connection is lost either way.
  */
 export async function drainBody(request: Request, maxBytes: number, timeoutMs: number): Promise<void> {
-  if (!request.body || request.bodyUsed || Number(request.headers.get("content-length") ?? "0") > maxBytes) return;
+  if (!request.body || request.body.locked || Number(request.headers.get("content-length") ?? "0") > maxBytes) return;
   const reader = request.body.getReader();
   // A slow refused upload is not waited for: cancelling ends the pending read and closes the connection.
   const deadline = setTimeout(() => void reader.cancel().catch(() => {}), timeoutMs);

@@ -11,7 +11,7 @@ interface WireMapping {
 }
 
 // Exhaustive by type: adding an ErrorCode without its wire mapping does not compile.
-const wire: Record<ErrorCode, WireMapping> = {
+export const wire: Readonly<Record<ErrorCode, WireMapping>> = {
   invalid_json: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.Malformed" },
   invalid_request: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter" },
   invalid_form: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.Form" },

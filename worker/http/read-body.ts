@@ -18,8 +18,10 @@ export interface BodyRules {
 /**
  * Reads a whole body (a caller's request, or an upstream's answer), refusing it as soon as it
  * passes maxBytes: a declared Content-Length is checked before reading, a chunked body while
- * it arrives. Past the deadline the stream is cancelled, so a body sent a byte at a time
- * holds no connection open longer than timeoutMs.
+ * it arrives. An upstream's answer is cancelled there; a request's rest is left unread for
+ * drainBody, so its client receives the refusal rather than a reset while it is still sending.
+ * Past the deadline the stream is cancelled, so a body sent a byte at a time holds no
+ * connection open longer than timeoutMs.
  */
 export async function readBody(message: Request | Response, maxBytes: number, rules: BodyRules = {}): Promise<Uint8Array<ArrayBuffer>> {
   const { tooLarge = requestTooLarge, broken = requestBroken, timeoutMs } = rules;
@@ -38,7 +40,8 @@ export async function readBody(message: Request | Response, maxBytes: number, ru
       if (done || late) break;
       size += value.byteLength;
       if (size > maxBytes) {
-        await reader.cancel();
+        if (message instanceof Request) reader.releaseLock();
+        else await reader.cancel();
         throw tooLarge(maxBytes);
       }
       parts.push(value);

@@ -1,5 +1,6 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
+import { NEEDS_AI_BINDING } from "../readiness.ts";
 import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { plainText } from "./plain-text.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
@@ -32,7 +33,7 @@ export const workersAi: Provider = ({ messages, options, signal }, config) =>
   new UpstreamEvents(
     async () => {
       const { binding, model } = config.workersAi;
-      if (!binding) throw new ApiError("misconfigured", 'MODEL_PROVIDER workers-ai needs the AI binding ([ai] binding = "AI" in wrangler.toml).', { detail: "env.AI is not bound" });
+      if (!binding) throw new ApiError("misconfigured", NEEDS_AI_BINDING, { detail: "env.AI is not bound" });
       let stream: unknown;
       try {
         stream = await binding.run(model, { messages: aiMessages(messages), stream: true, ...aiOptions(options) }, { signal });
