@@ -1,6 +1,7 @@
 import { ApiError } from "./http/api-error.ts";
 import type { RateLimiter } from "./security/rate-limit.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
+import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
 export interface Env {
@@ -36,6 +37,8 @@ export interface Env {
   RATE_LIMIT_BY_INSTANCE?: string;
   RATE_LIMIT_RETRY_AFTER?: string;
   CORS_ALLOW_ORIGINS?: string;
+  /** The routing table: a JSON string (environment, .dev.vars) or an object (a TOML table in wrangler.toml). */
+  MODELS?: string | object;
 }
 
 /** The part of the Workers AI binding this worker uses; the real binding and test stand-ins both fit it. */
@@ -44,7 +47,7 @@ export interface AiBinding {
 }
 
 /** The settings that are plain strings (everything but bindings). */
-type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER">;
+type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER" | "MODELS">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
@@ -96,6 +99,8 @@ export interface Config extends CallSettings {
     /** Fields in one Spec 2 form. */
     maxFormFields: number;
   };
+  /** The MODELS routing table; undefined without MODELS (the settings above are the one route). */
+  routing: Routing | undefined;
   /** Browser origins allowed to call the API routes; empty (the default) means no CORS. */
   corsOrigins: readonly string[];
   rateLimit: {
@@ -166,6 +171,26 @@ const count = (env: Env, name: Setting, fallback: number) => {
 
 const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 
+/**
+ * Every setting parseCallSettings reads, so the routing table can tell a per-target override
+ * from a setting that is the deployment's alone. A test holds this list to what the function reads.
+ */
+export const callSettingNames = [
+  "MODEL_PROVIDER",
+  "UPSTREAM_BASE_URL",
+  "UPSTREAM_API_KEY",
+  "UPSTREAM_MODEL",
+  "ALLOW_PRIVATE_UPSTREAM",
+  "FIRST_TOKEN_TIMEOUT_MS",
+  "IDLE_TIMEOUT_MS",
+  "TOTAL_TIMEOUT_MS",
+  "UPSTREAM_RETRIES",
+  "FALLBACK_TEXT",
+  "MAX_EVENT_BYTES",
+  "AI",
+  "WORKERS_AI_MODEL",
+] as const satisfies readonly (keyof Env)[];
+
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
 export function parseCallSettings(env: Env): CallSettings {
   const named = optional(env.MODEL_PROVIDER) ?? "demo";
@@ -199,7 +224,7 @@ export function parseCallSettings(env: Env): CallSettings {
 }
 
 export function parseConfig(env: Env): Config {
-  return {
+  const base: Config = {
     ...parseCallSettings(env),
     apiKeys: list(env.API_KEYS),
     imsTokens: list(env.IMS_TOKENS),
@@ -214,20 +239,36 @@ export function parseConfig(env: Env): Config {
       maxJsonDepth: positiveInt(env, "MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
       maxFormFields: positiveInt(env, "MAX_FORM_FIELDS", DEFAULT_MAX_FORM_FIELDS),
     },
+    routing: undefined,
     corsOrigins: list(env.CORS_ALLOW_ORIGINS),
     rateLimit: {
       byInstance: env.RATE_LIMIT_BY_INSTANCE === "true",
       retryAfterSeconds: positiveInt(env, "RATE_LIMIT_RETRY_AFTER", DEFAULT_RATE_LIMIT_RETRY_AFTER),
     },
   };
+  if (env.MODELS === undefined || env.MODELS === "") return base;
+  const routing = parseModels(env.MODELS, env, base);
+  // A key limited to some routes opens the door like any other; the route it asks for checks it.
+  const limited = routeKeys(routing);
+  return { ...base, routing, apiKeys: [...base.apiKeys, ...limited], imsTokens: [...base.imsTokens, ...limited] };
 }
 
-// The env object is the same for every request an isolate serves, so it is parsed once.
-const cache = new WeakMap<Env, Config>();
+// The env object is the same for every request an isolate serves, so it is parsed once; a
+// setting that is wrong stays wrong, so its error is kept too and the table is validated once.
+const cache = new WeakMap<Env, Config | ApiError>();
 
 export function readConfig(env: Env): Config {
   let config = cache.get(env);
-  if (!config) cache.set(env, (config = parseConfig(env)));
+  if (!config) {
+    try {
+      config = parseConfig(env);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      config = error;
+    }
+    cache.set(env, config);
+  }
+  if (config instanceof ApiError) throw config;
   return config;
 }
 

@@ -25,6 +25,7 @@ export const wire: Readonly<Record<ErrorCode, WireMapping>> = {
   invalid_credentials: { status: 401, openaiType: "authentication_error", alibabaCode: "InvalidToken" },
   auth_not_configured: { status: 503, openaiType: "server_error", alibabaCode: "ServiceUnavailable.AuthNotConfigured" },
   not_found: { status: 404, openaiType: "invalid_request_error", alibabaCode: "NotFound" },
+  model_not_found: { status: 404, openaiType: "invalid_request_error", alibabaCode: "NotFound.Model" },
   method_not_allowed: { status: 405, openaiType: "invalid_request_error", alibabaCode: "MethodNotAllowed" },
   rate_limited: { status: 429, openaiType: "rate_limit_error", alibabaCode: "Throttling" },
   upstream_error: { status: 502, openaiType: "upstream_error", alibabaCode: "UpstreamError" },
@@ -48,9 +49,12 @@ export const alibabaErrorBody = (error: ApiError, requestId: string): AlibabaErr
   RequestId: requestId,
 });
 
+/** A day: longer is no advice a caller can act on, and an upstream's 1e300 must not print as 1e+300. */
+const MAX_RETRY_AFTER_S = 86_400;
+
 const jsonResponse = (error: ApiError, body: unknown, requestId: string) => {
   const headers = new Headers({ "content-type": "application/json", "x-request-id": requestId });
-  if (error.retryAfter !== undefined) headers.set("retry-after", String(Math.ceil(error.retryAfter)));
+  if (error.retryAfter !== undefined) headers.set("retry-after", String(Math.min(Math.ceil(error.retryAfter), MAX_RETRY_AFTER_S)));
   if (error.code === "method_not_allowed") headers.set("allow", "POST");
   return new Response(JSON.stringify(body), { status: statusOf(error), headers });
 };
