@@ -56,7 +56,8 @@ describe("bench --quick", () => {
     }
   });
 
-  it("refuses --perf with a clear message when Linux perf is not installed, before starting anything", async () => {
+  // Starting node on the bench script alone (its imports, wrangler's among them) took over 20 s at load 16 on 2 cores.
+  it("refuses --perf with a clear message when Linux perf is not installed, before starting anything", { timeout: 90_000 }, async () => {
     const { code, output } = await bench(["--quick", "--perf", join(tmpdir(), "ims-bench-perf")], { ...process.env, PATH: "/nonexistent" });
     expect(code).toBe(2);
     expect(output).toContain("--perf needs Linux perf on the PATH");

@@ -16,6 +16,7 @@ export interface Env {
   IMS_TOKENS?: string;
   ALLOW_UNAUTHENTICATED?: string;
   MAX_BODY_BYTES?: string;
+  BODY_TIMEOUT_MS?: string;
   MAX_MESSAGES?: string;
   MAX_REPLY_CHARS?: string;
   FIRST_TOKEN_TIMEOUT_MS?: string;
@@ -115,6 +116,8 @@ export interface Config extends CallSettings {
   allowUnauthenticated: boolean;
   limits: {
     maxBodyBytes: number;
+    /** How long a request body may take to arrive, refused or not. */
+    bodyTimeoutMs: number;
     maxMessages: number;
     maxReplyChars: number;
     /** Text characters of one message (content, text parts, tool-call arguments). */
@@ -138,8 +141,13 @@ export interface Config extends CallSettings {
   };
 }
 
-/** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
-const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/**
+ * A request costs about 7x its body in memory at its peak (bench/hostile.ts): 20 concurrent 2 MiB
+ * requests fit an isolate's 128 MiB, 4 MiB ones do not. It still holds a 1.5 MB JPEG in base64.
+ */
+const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** IMS posts server to server: a body still arriving after 10 s is a stalled or hostile client, not a slow one. */
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 /** IMS sends at most 20 records; 200 leaves room for other clients while bounding work. */
 const DEFAULT_MAX_MESSAGES = 200;
 /** A spoken reply of this length already lasts tens of minutes; more means a runaway model. */
@@ -330,6 +338,7 @@ export function parseConfig(env: Env): Config {
     allowUnauthenticated: env.ALLOW_UNAUTHENTICATED === "true",
     limits: {
       maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+      bodyTimeoutMs: positiveInt(env, "BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT_MS),
       maxMessages: positiveInt(env, "MAX_MESSAGES", DEFAULT_MAX_MESSAGES),
       maxReplyChars: positiveInt(env, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS),
       maxMessageChars: positiveInt(env, "MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS),

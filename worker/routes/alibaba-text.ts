@@ -20,8 +20,10 @@ const DEFAULT_MODEL = "ims-llm-edge";
 /** Spec 2: POST {prefix}/ or {prefix}/spec2/<route> (`route`: "" or <route>) with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
 export async function alibabaText(request: WorkerRequest, env: Env, route: string): Promise<Response> {
   const config = readConfig(env);
-  const form = validate(FormRequest, await readForm(request, config.limits));
-  authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
+  const fields = await readForm(request, config.limits);
+  // The token first: a caller without one learns nothing of the form's rules.
+  authorize(fields.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
+  const form = validate(FormRequest, fields);
   const messages = validate(MessageField, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
   checkMessages(messages, "Message", config.limits);
   const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
