@@ -60,9 +60,6 @@ const tryConnect = (url: string) =>
     socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 
-/** The workerd process under a server: its only child. */
-const childPid = (server: RunningServer) => Number(readFileSync(`/proc/${server.child.pid}/task/${server.child.pid}/children`, "utf8").trim().split(/\s+/)[0]);
-
 let upstream: FakeUpstream;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
@@ -310,7 +307,7 @@ describe("lifecycle", () => {
     upstream.reply({ body: paced });
     const stream = readStream(await spec1(server, "k"));
     await sleep(200);
-    process.kill(childPid(server), "SIGKILL");
+    process.kill(server.runtimePid, "SIGKILL");
     const result = await stream;
     expect(await server.exited).toBe(128 + 9);
     expect(result.done).toBe(0);

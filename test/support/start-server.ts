@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -7,6 +8,8 @@ export interface RunningServer {
   /** The front socket, http://127.0.0.1:<port>. */
   url: string;
   child: ChildProcess;
+  /** The workerd under it: its only child process. */
+  runtimePid: number;
   /** Every line the server wrote on stdout so far, parsed (each must be one JSON object). */
   lines: Record<string, unknown>[];
   /** Resolves with the exit status (or 128 + signal) once the server has exited. */
@@ -55,7 +58,9 @@ export async function startServer(env: Record<string, string>, command: { file: 
     return status;
   };
   try {
-    return { url: await listening, child, lines, exited, stop };
+    const url = await listening;
+    const runtimePid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/)[0]);
+    return { url, child, runtimePid, lines, exited, stop };
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
