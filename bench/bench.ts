@@ -121,7 +121,8 @@ async function main(): Promise<number> {
   stops.push(mock.stop);
   startedPids.mock = mock.pid;
   // The mock is on loopback, which a deployed worker refuses to call unless told it is local.
-  const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, ALLOW_PRIVATE_UPSTREAM: "true" };
+  // UPSTREAM_MODEL names the model for Spec 2, whose calls carry none (/health requires it); it is the one the client sends.
+  const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, UPSTREAM_MODEL: "bench-model", ALLOW_PRIVATE_UPSTREAM: "true" };
   const workerVars = { ...bundle.vars, ...upstream, MODEL_PROVIDER: flags.provider, API_KEYS: API_KEY, IMS_TOKENS: IMS_TOKEN };
   const worker = await startWorkerd("worker", { ...bundle, vars: workerVars, inspector: flags.load, v8Flags });
   stops.push(worker.stop);

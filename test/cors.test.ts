@@ -37,10 +37,11 @@ describe("CORS", () => {
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
   });
 
-  it("answers a preflight from a listed origin, on both routes", async () => {
+  it("answers a preflight from a listed origin, on both routes, with its request id", async () => {
     for (const path of ["/v1/chat/completions", "/"]) {
       const answer = await preflight(open, ALLOWED, path);
       expect(answer.status).toBe(204);
+      expect(answer.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
       expect(answer.headers.get("access-control-allow-origin")).toBe(ALLOWED);
       expect(answer.headers.get("access-control-allow-methods")).toContain("POST");
       expect(answer.headers.get("access-control-allow-headers")).toContain("authorization");

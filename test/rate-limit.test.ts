@@ -74,8 +74,15 @@ describe("rate limiting", () => {
     expect(body.Code).toBe("Throttling");
   });
 
-  it("does not spend budget on callers that fail authentication", async () => {
-    for (let i = 0; i < LIMIT + 2; i++) expect((await chat(limited, "sk-wrong")).status).toBe(401);
+  it("counts failed authentication per client address: past the budget, 429; no key's budget is spent", async () => {
+    expect(await statuses(() => chat(limited, "sk-wrong"), LIMIT)).toEqual(Array(LIMIT).fill(401));
+    const response = await chat(limited, "sk-wrong");
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("17");
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    // Spec 2's failures are counted apart, and a good key keeps its own budget.
+    expect(await statuses(() => text(limited, "tok-wrong"), LIMIT + 1)).toEqual([...Array(LIMIT).fill(401), 429]);
+    expect((await chat(limited, "sk-rate-b")).status).toBe(200);
   });
 
   it("counts each agent instance apart when RATE_LIMIT_BY_INSTANCE=true", async () => {

@@ -6,6 +6,8 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docChatRequest, docForm, multimodalChatRequest, twentyMessageChatRequest } from "../contracts/conformance/ims-requests.ts";
 import { schemaViolation } from "../contracts/conformance/published-schemas.ts";
+import { publishedFiles } from "../scripts/published-files.ts";
+import { wire } from "../worker/http/error-response.ts";
 import { root } from "./support/paths.ts";
 import { startWorker, type RunningWorker } from "./support/start-worker.ts";
 
@@ -66,6 +68,22 @@ describe("served schemas", () => {
       const target = new URL(JSON.parse(`{${ref}}`).$ref, `${worker.url}/openapi.json`);
       expect((await fetch(target)).status, target.href).toBe(200);
     }
+  });
+});
+
+describe("published files", () => {
+  const dir = join(root, "contracts", "json-schema");
+
+  it("are exactly what the Zod contracts and the error mapping generate: no drift", () => {
+    const generated = publishedFiles();
+    expect(readdirSync(dir).filter((file) => !file.startsWith(".")).sort()).toEqual(Object.keys(generated).sort());
+    for (const [file, text] of Object.entries(generated)) expect(readFileSync(join(dir, file), "utf8"), `${file}: run npm run schemas`).toBe(text);
+  });
+
+  it("the OpenAPI document lists, on both routes, every error status of the error mapping", () => {
+    const paths = committed("openapi.json").paths as Record<string, { post: { responses: Record<string, unknown> } }>;
+    const statuses = [...new Set(Object.values(wire).map((mapping) => String(mapping.status)))].sort();
+    for (const path of ["/chat/completions", "/"]) expect(Object.keys(paths[path]!.post.responses).filter((status) => status !== "200").sort(), path).toEqual(statuses);
   });
 });
 

@@ -16,8 +16,11 @@ import { startEndpoint } from "./support/start-endpoint.ts";
 import { startSampleServer } from "./support/start-sample-server.ts";
 import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from "./support/start-worker.ts";
 
-/** Short, so the stalled stream is given up on quickly; every healthy answer here takes a few ms. */
-const STALL_TIMEOUT_MS = 300;
+/**
+ * Short, so the stalled stream is given up on quickly; every healthy answer here takes a few ms
+ * on an idle machine, but 300 ms was passed by a first answer on a saturated one (load 12 on 2 cores).
+ */
+const STALL_TIMEOUT_MS = 1000;
 
 const reportOf = (run: VerifyRun) => JSON.parse(run.stdout) as VerifyReport;
 const statusOf = (report: VerifyReport, id: string) => report.results.find((result) => result.id === id)?.status;

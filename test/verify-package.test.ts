@@ -2,7 +2,7 @@
 // installed into an empty project elsewhere (dependencies from the npm registry), and the
 // installed bin run from there, where Node runs no TypeScript.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -41,6 +41,34 @@ afterAll(async () => {
 it("ships the built command and the published schemas, and no TypeScript", () => {
   expect(packed).toEqual(expect.arrayContaining(["bin/ims-llm-verify.js", "dist/ims-llm-verify.js", "contracts/json-schema/openai-chat-chunk.json", "contracts/conformance/README.md"]));
   expect(packed.filter((path) => path.endsWith(".ts"))).toEqual([]);
+});
+
+it("depends at run time on exactly the packages the shipped command imports", () => {
+  const bundle = readFileSync(join(root, "dist", "ims-llm-verify.js"), "utf8");
+  const imported = new Set([...bundle.matchAll(/\bfrom\s*"([^"]+)"/g)].map(([, specifier]) => specifier!).filter((specifier) => !specifier.startsWith("node:")).map((specifier) => specifier.split("/")[0]!));
+  const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  expect(Object.keys(dependencies).sort()).toEqual([...imported].sort());
+});
+
+it("installs nothing whose engines exclude the Node versions package.json promises", () => {
+  const { engines } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { engines: { node: string } };
+  const floor = Number(/^>=(\d+)$/.exec(engines.node)?.[1]);
+  expect(floor, "engines.node is a single >=MAJOR").toBeGreaterThan(0);
+  // Only ">=X[.Y[.Z]]" is read here; any other form counts as excluding, to be judged by hand.
+  const admitsFloor = (wanted: string) => {
+    const bound = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(wanted.trim());
+    if (!bound) return false;
+    const [major, minor, patch] = bound.slice(1).map((part) => Number(part ?? 0)) as [number, number, number];
+    return major < floor || (major === floor && minor === 0 && patch === 0);
+  };
+  const modules = join(app, "node_modules");
+  const installed = readdirSync(modules).flatMap((name) => (name.startsWith("@") ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name]));
+  const excluding = installed.flatMap((name) => {
+    const manifest = join(modules, name, "package.json");
+    const wanted = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { engines?: { node?: string } }).engines?.node : undefined;
+    return wanted === undefined || wanted === "*" || admitsFloor(wanted) ? [] : [`${name} wants node ${wanted}`];
+  });
+  expect(excluding).toEqual([]);
 });
 
 it("runs from node_modules/.bin after npm install", async () => {

@@ -18,17 +18,41 @@ export interface AiBinding {
   run(model: string, inputs: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<unknown>;
 }
 
-export const providerNames = ["demo", "openai", "workers-ai", "alibaba"] as const;
+export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
+/** Old names still accepted. `alibaba` was renamed: it reads as Alibaba's model service, which is served by `openai`. */
+const providerAliases: Record<string, ProviderName> = { alibaba: "spec2" };
 
-export interface Config {
+/**
+ * The settings that shape one model call: which model, where, and how its reply is guarded.
+ * They are parsed from one source of setting strings (the environment, or the environment
+ * overlaid with one target's overrides), so every call's effective settings come from one place.
+ */
+export interface CallSettings {
   provider: ProviderName;
+  upstream: { baseUrl: string | undefined; apiKey: string | undefined; model: string | undefined };
+  /** How a model's reply is guarded, the same for every provider. */
+  stream: {
+    firstTokenTimeoutMs: number;
+    idleTimeoutMs: number;
+    totalTimeoutMs: number;
+    /** Extra attempts after a connection failure or 5xx before the first token. */
+    retries: number;
+    /** Spoken instead of an error when set. */
+    fallbackText: string | undefined;
+    /** The largest upstream event accepted, in characters. */
+    maxEventBytes: number;
+  };
+  workersAi: { binding: AiBinding | undefined; model: string };
+}
+
+/** The deployment's settings: who may call, what a request may hold, and the default call settings. */
+export interface Config extends CallSettings {
   /** Accepted Spec 1 keys; empty means the route refuses every call unless allowUnauthenticated. */
   apiKeys: readonly string[];
   /** Accepted Spec 2 tokens; same rule as apiKeys. */
   imsTokens: readonly string[];
   allowUnauthenticated: boolean;
-  upstream: { baseUrl: string | undefined; apiKey: string | undefined; model: string | undefined };
   limits: {
     maxBodyBytes: number;
     maxMessages: number;
@@ -50,19 +74,6 @@ export interface Config {
     /** Sent as Retry-After on 429. */
     retryAfterSeconds: number;
   };
-  /** How a model's reply is guarded, the same for every provider. */
-  stream: {
-    firstTokenTimeoutMs: number;
-    idleTimeoutMs: number;
-    totalTimeoutMs: number;
-    /** Extra attempts after a connection failure or 5xx before the first token. */
-    retries: number;
-    /** Spoken instead of an error when set. */
-    fallbackText: string | undefined;
-    /** The largest upstream event accepted, in characters. */
-    maxEventBytes: number;
-  };
-  workersAi: { binding: AiBinding | undefined; model: string };
 }
 
 /** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
@@ -120,8 +131,10 @@ const count = (env: Env, name: SettingName, fallback: number) => {
 
 const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 
-export function parseConfig(env: Env): Config {
-  const provider = optional(env.MODEL_PROVIDER) ?? "demo";
+/** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
+export function parseCallSettings(env: Env): CallSettings {
+  const named = optional(env.MODEL_PROVIDER) ?? "demo";
+  const provider = providerAliases[named] ?? named;
   if (!(providerNames as readonly string[]).includes(provider)) {
     throw new ApiError("misconfigured", `Setting MODEL_PROVIDER must be one of ${providerNames.join(", ")}.`);
   }
@@ -133,14 +146,29 @@ export function parseConfig(env: Env): Config {
   }
   return {
     provider: provider as ProviderName,
-    apiKeys: list(env.API_KEYS),
-    imsTokens: list(env.IMS_TOKENS),
-    allowUnauthenticated: env.ALLOW_UNAUTHENTICATED === "true",
     upstream: {
-      baseUrl: optional(env.UPSTREAM_BASE_URL),
+      baseUrl: upstreamUrl,
       apiKey: optional(env.UPSTREAM_API_KEY),
       model: optional(env.UPSTREAM_MODEL),
     },
+    stream: {
+      firstTokenTimeoutMs: positiveInt(env, "FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS),
+      idleTimeoutMs: positiveInt(env, "IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS),
+      totalTimeoutMs: positiveInt(env, "TOTAL_TIMEOUT_MS", DEFAULT_TOTAL_TIMEOUT_MS),
+      retries: count(env, "UPSTREAM_RETRIES", DEFAULT_UPSTREAM_RETRIES),
+      fallbackText: optional(env.FALLBACK_TEXT),
+      maxEventBytes: positiveInt(env, "MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES),
+    },
+    workersAi: { binding: env.AI, model: optional(env.WORKERS_AI_MODEL) ?? DEFAULT_WORKERS_AI_MODEL },
+  };
+}
+
+export function parseConfig(env: Env): Config {
+  return {
+    ...parseCallSettings(env),
+    apiKeys: list(env.API_KEYS),
+    imsTokens: list(env.IMS_TOKENS),
+    allowUnauthenticated: env.ALLOW_UNAUTHENTICATED === "true",
     limits: {
       maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
       maxMessages: positiveInt(env, "MAX_MESSAGES", DEFAULT_MAX_MESSAGES),
@@ -155,15 +183,6 @@ export function parseConfig(env: Env): Config {
       byInstance: env.RATE_LIMIT_BY_INSTANCE === "true",
       retryAfterSeconds: positiveInt(env, "RATE_LIMIT_RETRY_AFTER", DEFAULT_RATE_LIMIT_RETRY_AFTER),
     },
-    stream: {
-      firstTokenTimeoutMs: positiveInt(env, "FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS),
-      idleTimeoutMs: positiveInt(env, "IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS),
-      totalTimeoutMs: positiveInt(env, "TOTAL_TIMEOUT_MS", DEFAULT_TOTAL_TIMEOUT_MS),
-      retries: count(env, "UPSTREAM_RETRIES", DEFAULT_UPSTREAM_RETRIES),
-      fallbackText: optional(env.FALLBACK_TEXT),
-      maxEventBytes: positiveInt(env, "MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES),
-    },
-    workersAi: { binding: env.AI, model: optional(env.WORKERS_AI_MODEL) ?? DEFAULT_WORKERS_AI_MODEL },
   };
 }
 
@@ -174,4 +193,13 @@ export function readConfig(env: Env): Config {
   let config = cache.get(env);
   if (!config) cache.set(env, (config = parseConfig(env)));
   return config;
+}
+
+/** The settings, or undefined when one does not parse: for what must still answer then (/health, CORS, the drain). */
+export function configIfValid(env: Env): Config | undefined {
+  try {
+    return readConfig(env);
+  } catch {
+    return undefined;
+  }
 }

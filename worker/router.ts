@@ -1,6 +1,6 @@
 import { Router } from "itty-router";
 import type { WorkerRequest } from "./http/worker-request.ts";
-import { readConfig, type Env } from "./config.ts";
+import { configIfValid, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
 import { drainBody } from "./http/drain-body.ts";
 import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
@@ -9,6 +9,7 @@ import { chatCompletions } from "./routes/chat-completions.ts";
 import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
 import { corsPreflight } from "./security/cors-preflight.ts";
+import { meterFailedAuth } from "./security/rate-limit.ts";
 import { withCors } from "./security/with-cors.ts";
 import { RequestLog } from "./stream/request-log.ts";
 
@@ -19,16 +20,11 @@ const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname
 const closedRoutesLogged = new Set<string>();
 
 /** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
-const drainLimit = (env: Env) => {
-  try {
-    return readConfig(env).limits.maxBodyBytes;
-  } catch {
-    return 0;
-  }
-};
+const drainLimit = (env: Env) => configIfValid(env)?.limits.maxBodyBytes ?? 0;
 
 async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
-  const apiError = asApiError(error);
+  const alibaba = isAlibabaRoute(request);
+  const apiError = await meterFailedAuth(env, request, alibaba ? "alibaba" : "openai", asApiError(error));
   await drainBody(request, drainLimit(env));
   // The per-request line carries the code; the setting to fix is named once, not on every call.
   if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
@@ -37,7 +33,7 @@ async function errorResponse(error: unknown, request: WorkerRequest, env: Env): 
   }
   // A request whose model call already wrote its line (a failed reply) is not logged twice.
   RequestLog.of(request).fail(apiError);
-  return isAlibabaRoute(request) ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
+  return alibaba ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
 }
 
 const methodNotAllowed = () => {
@@ -55,7 +51,8 @@ export const router = Router<WorkerRequest, [Env, ExecutionContext]>({
     corsPreflight,
   ],
   catch: errorResponse,
-  finally: [withCors],
+  // Every answer carries the id, including those no route wrote (preflight, schemas, health).
+  finally: [(response: Response, request) => void response.headers.set("x-request-id", request.requestId), withCors],
 });
 
 router

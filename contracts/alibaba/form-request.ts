@@ -22,7 +22,9 @@ export const FormRequest = z
   );
 
 export const FormMessage = z.looseObject({
-  role: z.enum(["system", "user", "assistant"]),
+  role: z.string().check(
+    z.describe("system, user or assistant; any other role (IMS's LlmHistory allows function, plugin and tool) is sent upstream as a user turn."),
+  ),
   content: z.string(),
 });
 

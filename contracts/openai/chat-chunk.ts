@@ -1,9 +1,10 @@
 import * as z from "zod/mini";
+import { FinishReason } from "./finish-reason.ts";
 
 // Strict: exactly what the worker sends, so a partner's server is held to what strict
 // OpenAI clients (openai-python, openai-node, go-openai) are known to parse.
 
-export const FinishReason = z.enum(["stop", "length", "tool_calls", "content_filter", "function_call"]);
+export { FinishReason };
 
 export const ToolCallDelta = z.strictObject({
   index: z.int().check(z.describe("Position of this call among the reply's tool calls; IMS matches hang-up by function name.")),
@@ -46,5 +47,4 @@ export const ChatChunk = z
   );
 
 export type ChatChunk = z.infer<typeof ChatChunk>;
-export type FinishReason = z.infer<typeof FinishReason>;
 export type ToolCallDelta = z.infer<typeof ToolCallDelta>;

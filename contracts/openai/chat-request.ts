@@ -1,7 +1,8 @@
 import * as z from "zod/mini";
 
 // Lenient by design: IMS adds fields over time (extendData grew from three keys to six),
-// so every object here is a looseObject and unknown keys pass through untouched.
+// so every object here is a looseObject and unknown keys pass through untouched; and JSON
+// null in an optional field means "not set" (the Python SDK sends null for every None).
 
 const text = (description: string) => z.string().check(z.describe(description));
 
@@ -39,7 +40,13 @@ export const ToolCall = z
   })
   .check(z.meta({ id: "ToolCall" }));
 
-const name = z.optional(z.string());
+/** An optional field that may also be null, which means the same as absent. */
+const optional = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
+
+const name = optional(z.string());
+
+/** The roles the upstream turns below are written for; any other is an OtherMessage. */
+export const KNOWN_ROLES: ReadonlySet<string> = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
 
 export const ChatMessage = z
   .discriminatedUnion("role", [
@@ -48,11 +55,15 @@ export const ChatMessage = z
     z.looseObject({ role: z.literal("user"), content: anyContent, name }),
     z.looseObject({
       role: z.literal("assistant"),
-      content: z.optional(z.nullable(textContent)),
-      tool_calls: z.optional(z.array(ToolCall)),
+      content: optional(textContent),
+      tool_calls: optional(z.array(ToolCall)),
       name,
     }),
-    z.looseObject({ role: z.literal("tool"), content: textContent, tool_call_id: z.string() }),
+    z.looseObject({
+      role: z.literal("tool"),
+      content: textContent,
+      tool_call_id: optional(z.string().check(z.describe("The call this answers; without it the result is sent upstream as a user turn."))),
+    }),
     z.looseObject({ role: z.literal("function"), content: z.nullable(z.string()), name: z.string() }),
   ])
   .check(
@@ -61,18 +72,30 @@ export const ChatMessage = z
     ),
   );
 
+export const OtherMessage = z
+  .looseObject({
+    role: z.string().check(
+      z.refine((role) => !KNOWN_ROLES.has(role), { abort: true }),
+      // What the refinement says, in the published schema's words.
+      z.meta({ description: "A role outside the list above (IMS's LlmHistory allows plugin). Its text is sent upstream as a user turn.", not: { enum: [...KNOWN_ROLES] } }),
+    ),
+    content: optional(anyContent),
+    name,
+  })
+  .check(z.meta({ id: "OtherMessage" }));
+
 export const ExtendData = z
   .looseObject({
-    instanceId: z.optional(text("The AI agent instance.")),
-    channelId: z.optional(text("The room (channel) of the call.")),
-    sentenceId: z.optional(
+    instanceId: optional(text("The AI agent instance.")),
+    channelId: optional(text("The room (channel) of the call.")),
+    sentenceId: optional(
       z.union([z.number(), z.string()]).check(
         z.describe("The same value for every reply to one user question (documented as Int, sent as a string in examples)."),
       ),
     ),
-    callerNumber: z.optional(text("Caller number, phone calls only.")),
-    calleeNumber: z.optional(text("Callee number, phone calls only.")),
-    userData: z.optional(text("The JSON string given to StartAIAgentInstance / UpdateAIAgentInstance.")),
+    callerNumber: optional(text("Caller number, phone calls only.")),
+    calleeNumber: optional(text("Callee number, phone calls only.")),
+    userData: optional(text("The JSON string given to StartAIAgentInstance / UpdateAIAgentInstance.")),
   })
   .check(z.describe("IMS context for this request. IMS adds fields over time; unknown ones are allowed."));
 
@@ -80,32 +103,32 @@ export const ChatTool = z.looseObject({
   type: z.literal("function"),
   function: z.looseObject({
     name: z.string(),
-    description: z.optional(z.string()),
-    parameters: z.optional(z.record(z.string(), z.unknown())),
+    description: optional(z.string()),
+    parameters: optional(z.record(z.string(), z.unknown())),
   }),
 });
 
 export const ChatRequest = z
   .looseObject({
     model: text("The ModelId configured in the IMS console."),
-    messages: z.array(ChatMessage).check(z.minLength(1), z.describe("The conversation, oldest first (IMS keeps at most 20 records).")),
-    stream: z.optional(z.boolean().check(z.describe("IMS always sends true; false returns one chat.completion object."))),
-    extendData: z.optional(ExtendData),
-    temperature: z.optional(z.number()),
-    top_p: z.optional(z.number()),
-    max_tokens: z.optional(z.int()),
-    max_completion_tokens: z.optional(z.int()),
-    n: z.optional(z.literal(1).check(z.describe("Only one choice is produced."))),
-    stop: z.optional(z.union([z.string(), z.array(z.string())])),
-    presence_penalty: z.optional(z.number()),
-    frequency_penalty: z.optional(z.number()),
-    seed: z.optional(z.int()),
-    user: z.optional(z.string()),
-    tools: z.optional(z.array(ChatTool)),
-    tool_choice: z.optional(z.union([z.string(), z.looseObject({ type: z.string() })])),
-    parallel_tool_calls: z.optional(z.boolean()),
-    response_format: z.optional(z.looseObject({ type: z.string() })),
-    stream_options: z.optional(z.looseObject({ include_usage: z.optional(z.boolean()) })),
+    messages: z.array(z.union([ChatMessage, OtherMessage])).check(z.minLength(1), z.describe("The conversation, oldest first (IMS keeps at most 20 records).")),
+    stream: optional(z.boolean().check(z.describe("IMS always sends true; false returns one chat.completion object."))),
+    extendData: optional(ExtendData),
+    temperature: optional(z.number()),
+    top_p: optional(z.number()),
+    max_tokens: optional(z.int()),
+    max_completion_tokens: optional(z.int()),
+    n: optional(z.literal(1).check(z.describe("Only one choice is produced."))),
+    stop: optional(z.union([z.string(), z.array(z.string())])),
+    presence_penalty: optional(z.number()),
+    frequency_penalty: optional(z.number()),
+    seed: optional(z.int()),
+    user: optional(z.string()),
+    tools: optional(z.array(ChatTool)),
+    tool_choice: optional(z.union([z.string(), z.looseObject({ type: z.string() })])),
+    parallel_tool_calls: optional(z.boolean()),
+    response_format: optional(z.looseObject({ type: z.string() })),
+    stream_options: optional(z.looseObject({ include_usage: optional(z.boolean()) })),
   })
   .check(
     z.meta({
@@ -117,4 +140,5 @@ export const ChatRequest = z
 
 export type ChatRequest = z.infer<typeof ChatRequest>;
 export type ChatMessage = z.infer<typeof ChatMessage>;
+export type OtherMessage = z.infer<typeof OtherMessage>;
 export type ExtendData = z.infer<typeof ExtendData>;

@@ -1,6 +1,20 @@
-import { describe, expect, it } from "vitest";
+import { timingSafeEqual } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../worker/http/api-error.ts";
 import { authorize, openaiKeyOf, timingSafeEqualText } from "../../worker/http/authorize.ts";
+
+/** Pairs of byte lengths given to the stand-in for the Workers runtime's crypto.subtle.timingSafeEqual. */
+const compared: [number, number][] = [];
+beforeAll(() => {
+  // Node has no crypto.subtle.timingSafeEqual; this stand-in has its contract (equal lengths only).
+  Object.defineProperty(crypto.subtle, "timingSafeEqual", {
+    configurable: true,
+    value: (a: Uint8Array, b: Uint8Array) => {
+      compared.push([a.byteLength, b.byteLength]);
+      return timingSafeEqual(a, b);
+    },
+  });
+});
 
 describe("timingSafeEqualText", () => {
   it.each([
@@ -27,6 +41,15 @@ describe("authorize", () => {
   it("accepts every configured key, for rotation", () => {
     expect(codeOf("old-key")).toBe("ok");
     expect(codeOf("new-key")).toBe("ok");
+  });
+  it("compares every configured key with crypto.subtle.timingSafeEqual, whichever one matches", () => {
+    const keys = { ...rule, accepted: ["sk-first-key", "sk-second-key", "sk-3"] };
+    for (const given of ["sk-first-key", "sk-3", "sk-wrong-key", "x"]) {
+      compared.length = 0;
+      codeOf(given, keys);
+      expect(compared, given).toHaveLength(3);
+      for (const [a, b] of compared) expect(a).toBe(b);
+    }
   });
   it("refuses missing and wrong keys", () => {
     expect(codeOf(undefined)).toBe("missing_credentials");

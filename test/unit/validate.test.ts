@@ -17,7 +17,7 @@ describe("validate turns the first issue into one sentence naming the field", ()
     [{ messages: [{ role: "user", content: "x" }] }, "model", "model is required."],
     [{ model: 1, messages: [] }, "model", "model expected string, got number."],
     [{ model: "m", messages: [] }, "messages", "messages must have at least 1 item(s)."],
-    [{ model: "m", messages: [{ role: "bot" }] }, "messages.0.role", 'messages.0.role must be one of "system", "developer", "user", "assistant", "tool", "function".'],
+    [{ model: "m", messages: [{ role: 5 }] }, "messages.0.role", 'messages.0.role must be one of "system", "developer", "user", "assistant", "tool", "function".'],
     [{ model: "m", messages: [{ role: "user", content: 5 }] }, "messages.0.content", "messages.0.content expected string or array, got number."],
     [{ model: "m", messages: [{ role: "user", content: [{ type: "text" }] }] }, "messages.0.content.0.text", "messages.0.content.0.text is required."],
     [{ model: "m", messages: [{ role: "user", content: "x" }], n: 3 }, "n", "n must be 1."],

@@ -3,15 +3,16 @@ import { ApiError } from "./api-error.ts";
 const encoder = new TextEncoder();
 
 /**
- * Compares in time that depends only on the lengths, never on where the first difference
- * is, so a caller cannot find a key byte by byte by timing the answers.
+ * Compares with the runtime's crypto.subtle.timingSafeEqual, in time that depends only on the
+ * lengths, never on where the first difference is, so a caller cannot find a key byte by byte
+ * by timing the answers. It takes equal lengths only: a given secret of another length is
+ * compared with itself, so that case costs the same work and still fails.
  */
 export function timingSafeEqualText(given: string, expected: string): boolean {
   const a = encoder.encode(given);
   const b = encoder.encode(expected);
-  let difference = a.length ^ b.length;
-  for (let i = 0; i < b.length; i++) difference |= (a[i] ?? 0) ^ b[i]!;
-  return difference === 0;
+  const sameLength = a.byteLength === b.byteLength;
+  return crypto.subtle.timingSafeEqual(a, sameLength ? b : a) && sameLength;
 }
 
 export interface SecretRule {

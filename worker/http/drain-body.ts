@@ -2,11 +2,12 @@
  * Reads and drops what is left of a refused request's body, so the error answer reaches the
  * client: a server that answers while the upload is still arriving and then closes the
  * connection makes many clients (Node's fetch among them) report a reset instead of the answer.
- * It reads no more than the worker would have read to accept the request (maxBytes), and
- * nothing when the declared length is already over it: that connection is lost either way.
+ * That includes a body refused part-way, once it passed the limit (readBody leaves its rest
+ * here). It reads no more than maxBytes more, and nothing when the declared length is already
+ * over it: that connection is lost either way.
  */
 export async function drainBody(request: Request, maxBytes: number): Promise<void> {
-  if (!request.body || request.bodyUsed || Number(request.headers.get("content-length") ?? "0") > maxBytes) return;
+  if (!request.body || request.body.locked || Number(request.headers.get("content-length") ?? "0") > maxBytes) return;
   const reader = request.body.getReader();
   let size = 0;
   try {

@@ -11,7 +11,7 @@ interface WireMapping {
 }
 
 // Exhaustive by type: adding an ErrorCode without its wire mapping does not compile.
-const wire: Record<ErrorCode, WireMapping> = {
+export const wire: Readonly<Record<ErrorCode, WireMapping>> = {
   invalid_json: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.Malformed" },
   invalid_request: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter" },
   invalid_form: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.Form" },
@@ -46,9 +46,12 @@ export const alibabaErrorBody = (error: ApiError, requestId: string): AlibabaErr
   RequestId: requestId,
 });
 
+/** A day: longer is no advice a caller can act on, and an upstream's 1e300 must not print as 1e+300. */
+const MAX_RETRY_AFTER_S = 86_400;
+
 const jsonResponse = (error: ApiError, body: unknown, requestId: string) => {
   const headers = new Headers({ "content-type": "application/json", "x-request-id": requestId });
-  if (error.retryAfter !== undefined) headers.set("retry-after", String(Math.ceil(error.retryAfter)));
+  if (error.retryAfter !== undefined) headers.set("retry-after", String(Math.min(Math.ceil(error.retryAfter), MAX_RETRY_AFTER_S)));
   if (error.code === "method_not_allowed") headers.set("allow", "POST");
   return new Response(JSON.stringify(body), { status: statusOf(error), headers });
 };

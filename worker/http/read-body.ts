@@ -6,6 +6,8 @@ const requestTooLarge = (maxBytes: number) => new ApiError("payload_too_large", 
  * Reads a whole body (a caller's request, or an upstream's answer), refusing it as soon as it
  * passes maxBytes: a declared Content-Length is checked before reading, a chunked body while
  * it arrives. `tooLarge` names the failure; by default the caller's request is too large.
+ * An upstream's answer is cancelled there; a request's rest is left unread for drainBody, so
+ * its client receives the refusal rather than a reset while it is still sending.
  */
 export async function readBody(message: Request | Response, maxBytes: number, tooLarge = requestTooLarge): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(message.headers.get("content-length") ?? "0");
@@ -19,7 +21,8 @@ export async function readBody(message: Request | Response, maxBytes: number, to
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      if (message instanceof Request) reader.releaseLock();
+      else await reader.cancel();
       throw tooLarge(maxBytes);
     }
     parts.push(value);

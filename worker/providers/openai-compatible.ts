@@ -1,10 +1,11 @@
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
 import { UpstreamEvents } from "../stream/upstream-events.ts";
-import { openaiChunkDeltas } from "./openai-chunk-deltas.ts";
+import { OpenaiChunkDeltas } from "./openai-chunk-deltas.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";
 import { upstreamUrl } from "./upstream-url.ts";
+import { isJsonAnswer, wholeReplyEvents } from "./whole-reply-events.ts";
 
 /**
  * The OpenAI options the contract knows. Only these are forwarded: IMS adds fields of its own
@@ -12,16 +13,18 @@ import { upstreamUrl } from "./upstream-url.ts";
  */
 const forwardedOptions: ReadonlySet<string> = new Set(Object.keys(ChatRequest.shape).filter((key) => !["model", "messages", "stream", "extendData"].includes(key)));
 
+// JSON null means "not set" (the Python SDK sends it for every argument given as None): not forwarded.
 function requestBody(model: string, messages: unknown, options: ChatOptions): string {
   const body: Record<string, unknown> = { model, messages, stream: true };
-  for (const [key, value] of Object.entries(options)) if (forwardedOptions.has(key) && value !== undefined) body[key] = value;
+  for (const [key, value] of Object.entries(options)) if (forwardedOptions.has(key) && value != null) body[key] = value;
   return JSON.stringify(body);
 }
 
 /**
  * Any OpenAI-compatible server at UPSTREAM_BASE_URL (vLLM, SGLang, Ollama, DashScope
  * compatible mode, OpenAI): the conversation is forwarded as it came, always streamed, and the
- * upstream's chunks are read into deltas one network read at a time.
+ * upstream's chunks are read into deltas one network read at a time (a JSON answer, whole
+ * reply or error, is read as the one event it stands for).
  */
 export const openaiCompatible: Provider = ({ messages, model, options, signal }, config) =>
   new UpstreamEvents(
@@ -31,8 +34,8 @@ export const openaiCompatible: Provider = ({ messages, model, options, signal },
       if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
       const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options) }, signal);
       if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
-      return response.body;
+      return isJsonAnswer(response) ? wholeReplyEvents(response, config.stream.maxEventBytes) : response.body;
     },
-    openaiChunkDeltas,
+    new OpenaiChunkDeltas(),
     config.stream.maxEventBytes,
   );

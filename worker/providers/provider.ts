@@ -5,6 +5,7 @@ import type { Config } from "../config.ts";
 /** One piece of a model's reply, independent of any wire format. */
 export type Delta =
   | { kind: "text"; text: string }
+  /** `index` numbers the reply's calls 0, 1, 2... in order of appearance; the first delta of a call carries its id and name. */
   | { kind: "tool_call"; index: number; id?: string; name?: string; arguments?: string }
   | { kind: "finish"; reason: FinishReason }
   | { kind: "usage"; promptTokens: number; completionTokens: number };

@@ -1,9 +1,10 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
+import { NEEDS_AI_BINDING } from "../readiness.ts";
 import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { plainText } from "./plain-text.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
-import { workersAiEventDeltas } from "./workers-ai-event-deltas.ts";
+import { WorkersAiEventDeltas } from "./workers-ai-event-deltas.ts";
 
 /** Workers AI text models take plain-text turns. */
 const aiMessages = (messages: readonly ChatMessage[]) =>
@@ -13,14 +14,14 @@ const aiMessages = (messages: readonly ChatMessage[]) =>
     ...(message.role === "tool" && { tool_call_id: message.tool_call_id }),
   }));
 
-/** The sampling options Workers AI text models accept under the same names. */
+/** The sampling options Workers AI text models accept under the same names; null is not set. */
 const aiOptions = ({ max_tokens, max_completion_tokens, temperature, top_p, seed, frequency_penalty, presence_penalty }: ChatOptions) => ({
-  ...((max_tokens ?? max_completion_tokens) !== undefined && { max_tokens: max_tokens ?? max_completion_tokens }),
-  ...(temperature !== undefined && { temperature }),
-  ...(top_p !== undefined && { top_p }),
-  ...(seed !== undefined && { seed }),
-  ...(frequency_penalty !== undefined && { frequency_penalty }),
-  ...(presence_penalty !== undefined && { presence_penalty }),
+  ...((max_tokens ?? max_completion_tokens) != null && { max_tokens: max_tokens ?? max_completion_tokens }),
+  ...(temperature != null && { temperature }),
+  ...(top_p != null && { top_p }),
+  ...(seed != null && { seed }),
+  ...(frequency_penalty != null && { frequency_penalty }),
+  ...(presence_penalty != null && { presence_penalty }),
 });
 
 /**
@@ -32,7 +33,7 @@ export const workersAi: Provider = ({ messages, options, signal }, config) =>
   new UpstreamEvents(
     async () => {
       const { binding, model } = config.workersAi;
-      if (!binding) throw new ApiError("misconfigured", 'MODEL_PROVIDER workers-ai needs the AI binding ([ai] binding = "AI" in wrangler.toml).', { detail: "env.AI is not bound" });
+      if (!binding) throw new ApiError("misconfigured", NEEDS_AI_BINDING, { detail: "env.AI is not bound" });
       let stream: unknown;
       try {
         stream = await binding.run(model, { messages: aiMessages(messages), stream: true, ...aiOptions(options) }, { signal });
@@ -43,6 +44,6 @@ export const workersAi: Provider = ({ messages, options, signal }, config) =>
       if (!(stream instanceof ReadableStream)) throw new ApiError("upstream_error", "Workers AI did not stream its reply.", { detail: `AI.run returned ${typeof stream}` });
       return stream as ReadableStream<Uint8Array>;
     },
-    workersAiEventDeltas,
+    new WorkersAiEventDeltas(),
     config.stream.maxEventBytes,
   );

@@ -8,6 +8,7 @@ import { decodeField } from "../http/decode-field.ts";
 import { readForm } from "../http/read-form.ts";
 import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
+import { knownTurns } from "../providers/known-turns.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { collectReply } from "../stream/collect-reply.ts";
 import { RequestLog } from "../stream/request-log.ts";
@@ -27,7 +28,7 @@ export async function alibabaText(request: WorkerRequest, env: Env): Promise<Res
   const log = RequestLog.of(request);
   log.describe({ route: "spec2", provider: config.provider, instanceId: extendData?.InstanceId });
   await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
-  const call = { messages, model: config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
+  const call = { messages: knownTurns(messages), model: config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
   const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
   return Response.json(body, { headers: { "x-request-id": request.requestId } });

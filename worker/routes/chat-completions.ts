@@ -6,6 +6,7 @@ import { checkMessages } from "../http/check-messages.ts";
 import { readJson } from "../http/read-json.ts";
 import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
+import { knownTurns } from "../providers/known-turns.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import { ChunkFramer } from "../stream/chunk-framer.ts";
 import { collectReply } from "../stream/collect-reply.ts";
@@ -21,12 +22,15 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
   const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes, config.limits.maxJsonDepth));
   checkMessages(messages, "messages", config.limits);
+  const { instanceId, channelId, sentenceId, userData } = extendData ?? {};
   const log = RequestLog.of(request);
-  log.describe({ route: "spec1", provider: config.provider, instanceId: extendData?.instanceId, channelId: extendData?.channelId, sentenceId: extendData?.sentenceId });
-  await rateLimit(env, config, request, { route: "openai", credential: config.apiKeys.length ? key : undefined, instanceId: extendData?.instanceId });
+  log.describe({ route: "spec1", provider: config.provider, instanceId: instanceId ?? undefined, channelId: channelId ?? undefined, sentenceId: sentenceId ?? undefined });
+  await rateLimit(env, config, request, { route: "openai", credential: config.apiKeys.length ? key : undefined, instanceId: instanceId ?? undefined });
   const servedModel = config.upstream.model ?? model;
-  const ims = { instanceId: extendData?.instanceId, userData: extendData?.userData };
-  const reply = await startReply(selectProvider(config), { messages, model: servedModel, options, ims }, config, request.signal, log);
+  const ims = { instanceId: instanceId ?? undefined, userData: userData ?? undefined };
+  // A collected reply asks for usage, which it returns; a stream sends it only when the caller asked.
+  if (!stream) options.stream_options = { ...options.stream_options, include_usage: true };
+  const reply = await startReply(selectProvider(config), { messages: knownTurns(messages), model: servedModel, options, ims }, config, request.signal, log);
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const headers = { "x-request-id": request.requestId };

@@ -1,5 +1,5 @@
 import type { WorkerRequest } from "../http/worker-request.ts";
-import { readConfig, type Env } from "../config.ts";
+import { configIfValid, type Env } from "../config.ts";
 import { allowedOrigin } from "./allowed-origin.ts";
 
 /** How long a browser may reuse a preflight answer: short, so removing an origin takes effect soon. */
@@ -12,7 +12,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  */
 export function corsPreflight(request: WorkerRequest, env: Env): Response | undefined {
   if (request.method !== "OPTIONS") return undefined;
-  const origin = allowedOrigin(request, readConfig(env).corsOrigins);
+  const origin = allowedOrigin(request, configIfValid(env)?.corsOrigins ?? []);
   if (origin === undefined) return undefined;
   return new Response(null, {
     status: 204,

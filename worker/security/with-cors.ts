@@ -1,5 +1,5 @@
 import type { WorkerRequest } from "../http/worker-request.ts";
-import { readConfig, type Env } from "../config.ts";
+import { configIfValid, type Env } from "../config.ts";
 import { allowedOrigin } from "./allowed-origin.ts";
 
 /**
@@ -8,7 +8,8 @@ import { allowedOrigin } from "./allowed-origin.ts";
  * Responses that set their own policy (the public schemas) are left as they are.
  */
 export function withCors(response: Response, request: WorkerRequest, env: Env): Response {
-  const allowed = readConfig(env).corsOrigins;
+  // Broken settings open no origin; the route itself answers that they are broken.
+  const allowed = configIfValid(env)?.corsOrigins ?? [];
   if (allowed.length === 0 || response.headers.has("access-control-allow-origin")) return response;
   // Re-wrapped rather than edited: headers of some responses are immutable. The body passes through unread.
   const wrapped = new Response(response.body, response);

@@ -48,13 +48,11 @@ export class ChunkFramer {
         if (delta.text) out += this.event(`{"content":${JSON.stringify(delta.text)}}`);
       } else if (delta.kind === "tool_call") {
         this.sawToolCall = true;
-        const { kind: _, ...call } = delta;
+        // `function` on every delta, `arguments` always a string: strict clients (the AI SDK) require both.
         const wire = {
-          index: call.index,
-          ...(call.id !== undefined && { id: call.id, type: "function" }),
-          ...((call.name !== undefined || call.arguments !== undefined) && {
-            function: { ...(call.name !== undefined && { name: call.name }), ...(call.arguments !== undefined && { arguments: call.arguments }) },
-          }),
+          index: delta.index,
+          ...(delta.id !== undefined && { id: delta.id, type: "function" }),
+          function: { ...(delta.name !== undefined && { name: delta.name }), arguments: delta.arguments ?? "" },
         };
         out += this.event(`{"tool_calls":[${JSON.stringify(wire)}]}`);
       } else {

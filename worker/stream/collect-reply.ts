@@ -34,9 +34,11 @@ export async function collectReply(reply: StartedReply, maxChars: number): Promi
         }
         parts.push(delta.text);
       } else if (delta.kind === "tool_call") {
+        // Providers number calls 0, 1, 2... in order (ToolCallSlots), so this array has no holes;
+        // the name is set, not appended, as a streaming client's accumulator sets it.
         const call = (calls[delta.index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
         if (delta.id) call.id = delta.id;
-        if (delta.name) call.function.name += delta.name;
+        if (delta.name) call.function.name = delta.name;
         if (delta.arguments) call.function.arguments += delta.arguments;
       } else if (delta.kind === "finish") {
         finishReason ??= delta.reason;
@@ -47,6 +49,5 @@ export async function collectReply(reply: StartedReply, maxChars: number): Promi
     }
     batch = await reply.rest.next();
   }
-  const toolCalls = calls.filter(Boolean);
-  return { text: parts.join(""), toolCalls, finishReason: finishReason ?? (toolCalls.length ? "tool_calls" : "stop"), usage };
+  return { text: parts.join(""), toolCalls: calls, finishReason: finishReason ?? (calls.length ? "tool_calls" : "stop"), usage };
 }

@@ -141,8 +141,10 @@ export class ReplyGuard implements AsyncIterator<Batch> {
    */
   fallback(error: unknown): Batch | undefined {
     const text = this.settings.fallbackText;
-    if (text === undefined || this.over) return undefined;
-    this.end(200, "fallback", asApiError(error));
+    const apiError = asApiError(error);
+    // Only the model's failures: a misconfiguration or a bug stays an error an operator sees.
+    if (text === undefined || this.over || !apiError.code.startsWith("upstream_")) return undefined;
+    this.end(200, "fallback", apiError);
     return [
       { kind: "text", text: this.started ? ` ${text}` : text },
       { kind: "finish", reason: "stop" },

@@ -1,9 +1,12 @@
 import { createParser, type EventSourceParser } from "eventsource-parser";
 import { ApiError } from "../http/api-error.ts";
 import type { Delta } from "../providers/provider.ts";
+import { reportedError } from "../providers/reported-error.ts";
 
-/** Turns one event's data into deltas, appended to the batch of the read it arrived in. */
-export type EventReader = (data: string, batch: Delta[]) => void;
+/** Reads one stream's events: each event's data into deltas, appended to the batch of the read it arrived in. */
+export interface EventReader {
+  read(data: string, batch: Delta[]): void;
+}
 
 /** Both OpenAI-compatible servers and Workers AI end a complete stream with this data line. */
 const END_MARKER = "[DONE]";
@@ -24,8 +27,23 @@ const broken = (error: unknown, yielded: boolean) => {
 };
 
 type Batch = readonly Delta[];
+const NOTHING: Batch = [];
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** The data of an `event: error` (a JSON error object or plain text) as the reply's failure. */
+function errorEvent(data: string): ApiError {
+  let body: unknown = data;
+  try {
+    body = JSON.parse(data);
+  } catch {
+    // Plain text names no code; it is not repeated, as it may quote the conversation.
+  }
+  return reportedError(body, "event: error");
+}
+
+/** Whether a first batch holds more than usage: a usage-only chunk is not the reply starting. */
+const startsReply = (batch: Batch) => batch.some((delta) => delta.kind !== "usage");
 
 /**
  * Calls a model with `open` and reads the server-sent event stream it resolves to, one batch
@@ -37,7 +55,9 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * promise, not a generator's extra round of promises per layer.
  *
  * A stream counts as complete at [DONE] or, for servers that omit it, at end of stream after
- * a finish_reason; anything else that ends is truncation and an error, never a success.
+ * a finish_reason; anything else that ends is truncation and an error, never a success. An
+ * error the upstream reports (`event: error`, or whatever the reader throws) ends it as a
+ * failure, after the text that came before it in the same read is handed out.
  */
 export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   private readonly open: () => Promise<ReadableStream<Uint8Array>>;
@@ -54,8 +74,8 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   /** A batch was handed out: a broken connection now breaks a reply, not a call. */
   private yielded = false;
   private closed = false;
-  /** The stream ended with neither [DONE] nor a finish_reason: the reply is incomplete. */
-  private cutOff = false;
+  /** Why the reply failed: the upstream reported an error, or the stream was cut off. */
+  private failure: ApiError | undefined;
 
   constructor(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number) {
     this.open = open;
@@ -64,11 +84,18 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
       // eventsource-parser buffers an unfinished event; this bounds that buffer and so memory.
       maxBufferSize: maxEventBytes,
       onEvent: (event) => {
-        if (this.ended || this.oversized) return;
+        if (this.ended || this.oversized || this.failure) return;
         // An event that arrived whole in one read was never buffered, so it is measured here.
         if (event.data.length > maxEventBytes) this.oversized = true;
+        else if (event.event === "error") this.failure = errorEvent(event.data);
         else if (event.data === END_MARKER) this.ended = true;
-        else readEvent(event.data, this.batch);
+        else {
+          try {
+            readEvent.read(event.data, this.batch);
+          } catch (error) {
+            this.failure = error instanceof ApiError ? error : broken(error, true);
+          }
+        }
       },
       onError: (error) => {
         if (error.type === "max-buffer-size-exceeded") this.oversized = true;
@@ -81,9 +108,9 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   }
 
   async next(): Promise<IteratorResult<Batch>> {
-    // A stream cut off after its last text was handed out fails on the read after it.
+    // A stream that failed after its last text was handed out fails on the read after it.
     if (this.closed) {
-      if (this.cutOff) throw truncated();
+      if (this.failure) throw this.failure;
       return DONE;
     }
     try {
@@ -116,19 +143,22 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
     // the end of the stream ends the event in progress; a blank line more dispatches nothing.
     this.parser.feed(done ? `${this.decoder.decode()}\n\n` : this.decoder.decode(value, { stream: true }));
     if (this.oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.maxEventBytes})` });
-    const out = this.batch;
-    if (out.length > 0) {
+    let out: Batch = this.batch;
+    // Until the reply starts, usage is held back with the batch: a stalled model that sends
+    // only usage (vLLM's continuous_usage_stats) must still meet the first-token timeout.
+    const ready = out.length > 0 && (this.yielded || startsReply(out) || this.ended || done || this.failure !== undefined);
+    if (ready) {
       this.batch = [];
       for (const delta of out) if (delta.kind === "finish") this.finished = true;
       this.yielded = true;
-    }
-    if (this.ended || done) {
-      // Whatever follows [DONE] is not read: the connection is released at once.
+    } else out = NOTHING;
+    if (this.ended || done || this.failure) {
+      // Whatever follows [DONE] or an error is not read: the connection is released at once.
       this.close();
-      this.cutOff = !this.ended && !this.finished;
+      if (!this.ended && !this.finished) this.failure ??= truncated();
     }
     if (out.length > 0) return { done: false, value: out };
-    if (this.cutOff) throw truncated();
+    if (this.failure) throw this.failure;
     return this.closed ? DONE : undefined;
   }
 

@@ -1,0 +1,39 @@
+import { readConfig, type CallSettings, type Config, type Env } from "./config.ts";
+import { asApiError } from "./http/api-error.ts";
+
+/**
+ * What stops each route from being served, one sentence per problem, each naming the setting
+ * to fix and never a setting's value. A list per route, so each part of the settings that can
+ * break a route adds its own.
+ */
+export interface RouteProblems {
+  spec1: string[];
+  spec2: string[];
+}
+
+/** Said by /health and by the call that fails for it. */
+export const needsUpstreamUrl = (provider: string) => `MODEL_PROVIDER ${provider} needs UPSTREAM_BASE_URL.`;
+export const NEEDS_AI_BINDING = 'MODEL_PROVIDER workers-ai needs the AI binding ([ai] binding = "AI" in wrangler.toml).';
+
+/** What one model call's settings lack, per route: every call made with them would fail. */
+export function callProblems(settings: CallSettings): RouteProblems {
+  const both: string[] = [];
+  const spec2Only: string[] = [];
+  const { provider } = settings;
+  if ((provider === "openai" || provider === "spec2") && !settings.upstream.baseUrl) both.push(needsUpstreamUrl(provider));
+  if (provider === "workers-ai" && !settings.workersAi.binding) both.push(NEEDS_AI_BINDING);
+  // IMS sends no model name on Spec 2, and an OpenAI-compatible server needs one.
+  if (provider === "openai" && !settings.upstream.model) spec2Only.push("MODEL_PROVIDER openai needs UPSTREAM_MODEL for Spec 2, whose calls name no model.");
+  return { spec1: both, spec2: [...both, ...spec2Only] };
+}
+
+/** The deployment's settings and what stops each route; a setting that does not parse stops both. */
+export function readiness(env: Env): { config: Config | undefined; problems: RouteProblems } {
+  try {
+    const config = readConfig(env);
+    return { config, problems: callProblems(config) };
+  } catch (error) {
+    const { message } = asApiError(error);
+    return { config: undefined, problems: { spec1: [message], spec2: [message] } };
+  }
+}
