@@ -212,9 +212,9 @@ describe("fail closed, exactly as on Cloudflare", () => {
     const server = await startServer({ API_KEYS: "k", MAX_BODY_BYTES: "lots" }, built);
     try {
       const listening = server.lines.find((line) => line.event === "listening")!;
-      expect(listening).toMatchObject({ level: "error", health: 500 });
+      expect(listening).toMatchObject({ level: "error", health: 503 });
       expect(String(listening.detail)).toContain("Setting MAX_BODY_BYTES must be a positive integer.");
-      expect((await fetch(`${server.url}/health`)).status).toBe(500);
+      expect((await fetch(`${server.url}/health`)).status).toBe(503);
     } finally {
       await server.stop();
     }
