@@ -2,6 +2,9 @@
 // StreamProfile describes (sent in the last user message), one socket write per chunk, and
 // ends with [DONE]. Run as its own process so its timers keep time however busy the
 // measuring client is: `node bench/mock-upstream.ts [--key <api key>]` prints {"port":N}.
+// A path under /first-<ms>/ answers with that first-token delay whatever the profile says (a
+// second, differently paced upstream on the same port), and GET /records lists, for every
+// request whose profile names a call, when its first chunk was written and when it closed.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { chunkText, readProfile, replyText, type StreamProfile } from "./stream-profile.ts";
 
@@ -42,7 +45,18 @@ function chunkEvent(model: string, delta: object, finishReason: string | null) {
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
-function streamReply(response: ServerResponse, body: ChatBody, profile: StreamProfile) {
+/** What the hedging run reads back: per request, on the clock of performance.timeOrigin (ms). */
+interface CallRecord {
+  call: number;
+  path: string;
+  firstChunkAt: number | null;
+  closedAt: number | null;
+  completed: boolean;
+}
+const records: CallRecord[] = [];
+const now = () => performance.timeOrigin + performance.now();
+
+function streamReply(response: ServerResponse, body: ChatBody, profile: StreamProfile, record: CallRecord | undefined) {
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   response.flushHeaders();
   let i = 0;
@@ -50,6 +64,7 @@ function streamReply(response: ServerResponse, body: ChatBody, profile: StreamPr
   const next = () => {
     if (i < profile.chunks) {
       const role = i === 0 ? chunkEvent(body.model, { role: "assistant", content: "" }, null) : "";
+      if (i === 0 && record) record.firstChunkAt = now();
       response.write(role + chunkEvent(body.model, { content: chunkText(i, profile.size) }, null));
       i++;
       // A zero gap still yields between chunks, so each chunk is its own write (and read) as from a real model.
@@ -62,8 +77,10 @@ function streamReply(response: ServerResponse, body: ChatBody, profile: StreamPr
       tail += `data: ${JSON.stringify({ id: "chatcmpl-mock", object: "chat.completion.chunk", created: CREATED, model: body.model, choices: [], usage })}\n\n`;
     }
     response.end(`${tail}data: [DONE]\n\n`);
+    if (record) record.completed = true;
   };
   response.on("close", () => {
+    if (record) record.closedAt = now();
     if (timer) clearTimeout(timer as NodeJS.Timeout), clearImmediate(timer as NodeJS.Immediate);
   });
   timer = profile.firstMs > 0 ? setTimeout(next, profile.firstMs) : setImmediate(next);
@@ -85,6 +102,10 @@ function answerWhole(response: ServerResponse, body: ChatBody, profile: StreamPr
 }
 
 function handle(apiKey: string | undefined, request: IncomingMessage, response: ServerResponse) {
+  if (request.method === "GET" && request.url === "/records") {
+    response.writeHead(200, { "content-type": "application/json" });
+    return void response.end(JSON.stringify(records));
+  }
   if (request.method !== "POST" || !request.url?.split("?")[0]?.endsWith("/chat/completions")) return sendError(response, 404, "Only POST .../chat/completions is served.");
   if (apiKey !== undefined && request.headers.authorization !== `Bearer ${apiKey}`) return sendError(response, 401, "Incorrect API key provided.");
   const parts: Buffer[] = [];
@@ -92,8 +113,12 @@ function handle(apiKey: string | undefined, request: IncomingMessage, response: 
   request.on("end", () => {
     const body = parseBody(Buffer.concat(parts).toString("utf8"));
     if (!body) return sendError(response, 400, "The body is not a chat-completions request.");
-    const profile = readProfile(body.lastUser) ?? DEFAULT_PROFILE;
-    if (body.stream) streamReply(response, body, profile);
+    const asked = readProfile(body.lastUser) ?? DEFAULT_PROFILE;
+    const paced = /^\/first-(\d+)\//.exec(request.url ?? "");
+    const profile = paced ? { ...asked, firstMs: Number(paced[1]) } : asked;
+    const record = profile.call === undefined ? undefined : { call: profile.call, path: request.url ?? "", firstChunkAt: null, closedAt: null, completed: false };
+    if (record) records.push(record);
+    if (body.stream) streamReply(response, body, profile, record);
     else answerWhole(response, body, profile);
   });
 }

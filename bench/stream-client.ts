@@ -13,6 +13,8 @@ export interface CallSpec {
   prompt: string;
   /** The text a correct answer holds, character for character. */
   expectedText: string;
+  /** The request's model (Spec 1), which a MODELS route is chosen by; "bench-model" by default. */
+  model?: string;
   timeoutMs: number;
 }
 
@@ -127,7 +129,7 @@ function requestBody(spec: CallSpec): { body: string; headers: Record<string, st
   ];
   if (spec.wire === "openai-sse") {
     return {
-      body: JSON.stringify({ model: "bench-model", stream: true, messages, extendData: { instanceId: "bench", sentenceId: 1 } }),
+      body: JSON.stringify({ model: spec.model ?? "bench-model", stream: true, messages, extendData: { instanceId: "bench", sentenceId: 1 } }),
       headers: { "content-type": "application/json", authorization: `Bearer ${spec.credential}` },
     };
   }

@@ -12,6 +12,8 @@ export interface StreamProfile {
   firstMs: number;
   /** Milliseconds between chunks. */
   gapMs: number;
+  /** Names the call in the mock's records, so both requests of one hedged call can be found (the hedging run). */
+  call?: number;
 }
 
 /** Varied words, one of them multi-byte, so a decoder that splits UTF-8 wrongly garbles the text. */

@@ -31,6 +31,7 @@ export function publishedFiles(): Record<string, string> {
     invalid_credentials: "a wrong API key or Token",
     auth_not_configured: "the route has no keys configured (closed)",
     not_found: "no such route",
+    model_not_found: "no MODELS route for this model id (Spec 1) or URL (Spec 2)",
     method_not_allowed: "the route takes POST only",
     rate_limited: "the caller's budget is spent (Retry-After)",
     upstream_error: "the model failed or answered out of contract",
@@ -40,6 +41,23 @@ export function publishedFiles(): Record<string, string> {
     misconfigured: "the worker's settings cannot serve the call (see /health)",
     internal_error: "a fault in the worker",
   };
+
+  /** Spec 2's operation, the same at / and at each route's URL. */
+  const spec2Operation = (operationId: string, summary: string) => ({
+    operationId,
+    summary,
+    requestBody: {
+      required: true,
+      content: {
+        "application/x-www-form-urlencoded": { schema: ref("alibaba-form-request") },
+        "multipart/form-data": { schema: ref("alibaba-form-request") },
+      },
+    },
+    responses: {
+      "200": { description: "The whole reply.", headers: requestIdHeader, content: { "application/json": { schema: ref("alibaba-text-response") } } },
+      ...errorResponses("alibaba", "alibaba-error"),
+    },
+  });
 
   /** Codes a route never answers with: each route parses its own wire format. */
   const notOn: Record<"openai" | "alibaba", readonly ErrorCode[]> = { openai: ["invalid_form"], alibaba: ["invalid_json"] };
@@ -92,21 +110,11 @@ export function publishedFiles(): Record<string, string> {
           },
         },
       },
-      "/": {
+      "/": { post: spec2Operation("alibabaText", "Spec 2: Alibaba Cloud specification, form in, {Text} out") },
+      "/spec2/{route}": {
         post: {
-          operationId: "alibabaText",
-          summary: "Spec 2: Alibaba Cloud specification, form in, {Text} out",
-          requestBody: {
-            required: true,
-            content: {
-              "application/x-www-form-urlencoded": { schema: ref("alibaba-form-request") },
-              "multipart/form-data": { schema: ref("alibaba-form-request") },
-            },
-          },
-          responses: {
-            "200": { description: "The whole reply.", headers: requestIdHeader, content: { "application/json": { schema: ref("alibaba-text-response") } } },
-            ...errorResponses("alibaba", "alibaba-error"),
-          },
+          ...spec2Operation("alibabaTextRoute", "Spec 2 for one MODELS route: one URL per IMS workflow"),
+          parameters: [{ name: "route", in: "path", required: true, description: "A route of the MODELS table.", schema: { type: "string" } }],
         },
       },
       "/health": {

@@ -1,22 +1,28 @@
 import { ApiError } from "./http/api-error.ts";
 import type { RateLimiter } from "./security/rate-limit.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
+import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
 import type { SettingName } from "./setting-names.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them (or, self-hosted, the environment). */
-export type Env = { [name in SettingName]?: string } & {
+export type Env = { [name in Setting]?: string } & {
   /** The published schemas (wrangler.toml [assets]; self-hosted, a workerd disk service). */
   ASSETS?: { fetch(input: URL): Promise<Response> };
   /** The Workers AI binding (`[ai] binding = "AI"`), used when MODEL_PROVIDER is workers-ai. */
   AI?: AiBinding;
   /** Cloudflare Rate Limiting binding ([[ratelimits]] in wrangler.toml); no binding, no rate limit. */
   RATE_LIMITER?: RateLimiter;
+  /** The routing table: a JSON string (environment, .dev.vars) or an object (a TOML table in wrangler.toml). */
+  MODELS?: string | object;
 };
 
 /** The part of the Workers AI binding this worker uses; the real binding and test stand-ins both fit it. */
 export interface AiBinding {
   run(model: string, inputs: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<unknown>;
 }
+
+/** The settings that are plain strings (everything but bindings and the routing table). */
+type Setting = Exclude<SettingName, "MODELS">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
@@ -66,6 +72,8 @@ export interface Config extends CallSettings {
     /** Fields in one Spec 2 form. */
     maxFormFields: number;
   };
+  /** The MODELS routing table; undefined without MODELS (the settings above are the one route). */
+  routing: Routing | undefined;
   /** Browser origins allowed to call the API routes; empty (the default) means no CORS. */
   corsOrigins: readonly string[];
   rateLimit: {
@@ -113,7 +121,7 @@ const list = (value: string | undefined) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-const positiveInt = (env: Env, name: SettingName, fallback: number) => {
+const positiveInt = (env: Env, name: Setting, fallback: number) => {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -121,7 +129,7 @@ const positiveInt = (env: Env, name: SettingName, fallback: number) => {
   return value;
 };
 
-const count = (env: Env, name: SettingName, fallback: number) => {
+const count = (env: Env, name: Setting, fallback: number) => {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -130,6 +138,26 @@ const count = (env: Env, name: SettingName, fallback: number) => {
 };
 
 const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+
+/**
+ * Every setting parseCallSettings reads, so the routing table can tell a per-target override
+ * from a setting that is the deployment's alone. A test holds this list to what the function reads.
+ */
+export const callSettingNames = [
+  "MODEL_PROVIDER",
+  "UPSTREAM_BASE_URL",
+  "UPSTREAM_API_KEY",
+  "UPSTREAM_MODEL",
+  "ALLOW_PRIVATE_UPSTREAM",
+  "FIRST_TOKEN_TIMEOUT_MS",
+  "IDLE_TIMEOUT_MS",
+  "TOTAL_TIMEOUT_MS",
+  "UPSTREAM_RETRIES",
+  "FALLBACK_TEXT",
+  "MAX_EVENT_BYTES",
+  "AI",
+  "WORKERS_AI_MODEL",
+] as const satisfies readonly (keyof Env)[];
 
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
 export function parseCallSettings(env: Env): CallSettings {
@@ -164,7 +192,7 @@ export function parseCallSettings(env: Env): CallSettings {
 }
 
 export function parseConfig(env: Env): Config {
-  return {
+  const base: Config = {
     ...parseCallSettings(env),
     apiKeys: list(env.API_KEYS),
     imsTokens: list(env.IMS_TOKENS),
@@ -178,20 +206,36 @@ export function parseConfig(env: Env): Config {
       maxJsonDepth: positiveInt(env, "MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
       maxFormFields: positiveInt(env, "MAX_FORM_FIELDS", DEFAULT_MAX_FORM_FIELDS),
     },
+    routing: undefined,
     corsOrigins: list(env.CORS_ALLOW_ORIGINS),
     rateLimit: {
       byInstance: env.RATE_LIMIT_BY_INSTANCE === "true",
       retryAfterSeconds: positiveInt(env, "RATE_LIMIT_RETRY_AFTER", DEFAULT_RATE_LIMIT_RETRY_AFTER),
     },
   };
+  if (env.MODELS === undefined || env.MODELS === "") return base;
+  const routing = parseModels(env.MODELS, env, base);
+  // A key limited to some routes opens the door like any other; the route it asks for checks it.
+  const limited = routeKeys(routing);
+  return { ...base, routing, apiKeys: [...base.apiKeys, ...limited], imsTokens: [...base.imsTokens, ...limited] };
 }
 
-// The env object is the same for every request an isolate serves, so it is parsed once.
-const cache = new WeakMap<Env, Config>();
+// The env object is the same for every request an isolate serves, so it is parsed once; a
+// setting that is wrong stays wrong, so its error is kept too and the table is validated once.
+const cache = new WeakMap<Env, Config | ApiError>();
 
 export function readConfig(env: Env): Config {
   let config = cache.get(env);
-  if (!config) cache.set(env, (config = parseConfig(env)));
+  if (!config) {
+    try {
+      config = parseConfig(env);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      config = error;
+    }
+    cache.set(env, config);
+  }
+  if (config instanceof ApiError) throw config;
   return config;
 }
 

@@ -1,5 +1,6 @@
 import { readConfig, type CallSettings, type Config, type Env } from "./config.ts";
 import { asApiError } from "./http/api-error.ts";
+import type { Routing } from "./routing/parse-models.ts";
 
 /**
  * What stops each route from being served, one sentence per problem, each naming the setting
@@ -27,11 +28,22 @@ export function callProblems(settings: CallSettings): RouteProblems {
   return { spec1: both, spec2: [...both, ...spec2Only] };
 }
 
+/**
+ * With MODELS, what each target lacks, named by route and target. Which routes a Spec 2
+ * workflow uses is not known, so a target's Spec 2 needs are not held against Spec 2 here.
+ */
+function routingProblems(routing: Routing): RouteProblems {
+  const problems = [...routing.routes.values()].flatMap((route) =>
+    route.tiers.flat().flatMap((target) => callProblems(target.config).spec1.map((problem) => `MODELS route "${route.name}", target ${target.name}: ${problem}`)),
+  );
+  return { spec1: problems, spec2: [...problems] };
+}
+
 /** The deployment's settings and what stops each route; a setting that does not parse stops both. */
 export function readiness(env: Env): { config: Config | undefined; problems: RouteProblems } {
   try {
     const config = readConfig(env);
-    return { config, problems: callProblems(config) };
+    return { config, problems: config.routing ? routingProblems(config.routing) : callProblems(config) };
   } catch (error) {
     const { message } = asApiError(error);
     return { config: undefined, problems: { spec1: [message], spec2: [message] } };

@@ -12,9 +12,10 @@ import { corsPreflight } from "./security/cors-preflight.ts";
 import { meterFailedAuth } from "./security/rate-limit.ts";
 import { withCors } from "./security/with-cors.ts";
 import { RequestLog } from "./stream/request-log.ts";
+import { spec2Route } from "./routing/spec2-route.ts";
 
-/** The Spec 2 route is the only one whose callers expect Alibaba-style errors. */
-const isAlibabaRoute = (request: WorkerRequest) => new URL(request.url).pathname === "/";
+/** Spec 2's URLs ({prefix}/ and {prefix}/spec2/<route>) are the only ones whose callers expect Alibaba-style errors. */
+const isAlibabaRoute = (request: WorkerRequest) => spec2Route(new URL(request.url).pathname) !== undefined;
 
 /** A route closed for want of keys is logged once per isolate, not on every refused call. */
 const closedRoutesLogged = new Set<string>();
@@ -40,7 +41,7 @@ const methodNotAllowed = () => {
   throw new ApiError("method_not_allowed", "This route only accepts POST.");
 };
 const notFound = (request: WorkerRequest) => {
-  throw new ApiError("not_found", `No route for ${request.method} ${new URL(request.url).pathname}. Spec 1 is POST <base>/chat/completions, Spec 2 is POST /.`);
+  throw new ApiError("not_found", `No route for ${request.method} ${new URL(request.url).pathname}. Spec 1 is POST <base>/chat/completions, Spec 2 is POST / or POST /spec2/<route>.`);
 };
 
 export const router = Router<WorkerRequest, [Env, ExecutionContext]>({
@@ -59,10 +60,13 @@ router
   // IMS appends /chat/completions to whatever base URL was configured: any prefix, doubled slashes.
   .post("*/chat/completions", chatCompletions)
   .all("*/chat/completions", methodNotAllowed)
-  .post("/", alibabaText)
   .get("/health", health)
   .get("/schemas", schemaIndex)
   .get("/schemas/:name.json", schemaFile)
   .get("/openapi.json", openapiDocument)
-  .all("/", methodNotAllowed)
-  .all("*", notFound);
+  // IMS posts Spec 2 to exactly the URL configured: {prefix}/ or {prefix}/spec2/<route>.
+  .post("*", (request, env: Env) => {
+    const route = spec2Route(new URL(request.url).pathname);
+    return route === undefined ? notFound(request) : alibabaText(request, env, route);
+  })
+  .all("*", (request) => (isAlibabaRoute(request) ? methodNotAllowed() : notFound(request)));

@@ -30,6 +30,7 @@ export const settingNames = [
   "RATE_LIMIT_BY_INSTANCE",
   "RATE_LIMIT_RETRY_AFTER",
   "CORS_ALLOW_ORIGINS",
+  "MODELS",
 ] as const;
 
 export type SettingName = (typeof settingNames)[number];

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "invalid_credentials"
   | "auth_not_configured"
   | "not_found"
+  | "model_not_found"
   | "method_not_allowed"
   | "rate_limited"
   | "upstream_error"

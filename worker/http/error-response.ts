@@ -23,6 +23,7 @@ export const wire: Readonly<Record<ErrorCode, WireMapping>> = {
   invalid_credentials: { status: 401, openaiType: "authentication_error", alibabaCode: "InvalidToken" },
   auth_not_configured: { status: 503, openaiType: "server_error", alibabaCode: "ServiceUnavailable.AuthNotConfigured" },
   not_found: { status: 404, openaiType: "invalid_request_error", alibabaCode: "NotFound" },
+  model_not_found: { status: 404, openaiType: "invalid_request_error", alibabaCode: "NotFound.Model" },
   method_not_allowed: { status: 405, openaiType: "invalid_request_error", alibabaCode: "MethodNotAllowed" },
   rate_limited: { status: 429, openaiType: "rate_limit_error", alibabaCode: "Throttling" },
   upstream_error: { status: 502, openaiType: "upstream_error", alibabaCode: "UpstreamError" },

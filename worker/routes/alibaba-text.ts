@@ -8,8 +8,8 @@ import { decodeField } from "../http/decode-field.ts";
 import { readForm } from "../http/read-form.ts";
 import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
+import { chooseModel } from "../routing/choose-model.ts";
 import { knownTurns } from "../providers/known-turns.ts";
-import { selectProvider } from "../providers/select-provider.ts";
 import { collectReply } from "../stream/collect-reply.ts";
 import { RequestLog } from "../stream/request-log.ts";
 import { startReply } from "../stream/start-reply.ts";
@@ -17,8 +17,8 @@ import { startReply } from "../stream/start-reply.ts";
 /** The model name a Spec 2 call is served under; IMS sends none, so UPSTREAM_MODEL or this. */
 const DEFAULT_MODEL = "ims-llm-edge";
 
-/** Spec 2: POST / with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
-export async function alibabaText(request: WorkerRequest, env: Env): Promise<Response> {
+/** Spec 2: POST {prefix}/ or {prefix}/spec2/<route> (`route`: "" or <route>) with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
+export async function alibabaText(request: WorkerRequest, env: Env, route: string): Promise<Response> {
   const config = readConfig(env);
   const form = validate(FormRequest, await readForm(request, config.limits));
   authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
@@ -26,10 +26,11 @@ export async function alibabaText(request: WorkerRequest, env: Env): Promise<Res
   checkMessages(messages, "Message", config.limits);
   const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
   const log = RequestLog.of(request);
-  log.describe({ route: "spec2", provider: config.provider, instanceId: extendData?.InstanceId });
+  const chosen = chooseModel(config, { spec: "spec2", name: route, credential: form.Token, conversation: extendData?.InstanceId }, log);
+  log.describe({ route: "spec2", provider: chosen.config.provider, instanceId: extendData?.InstanceId });
   await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
-  const call = { messages: knownTurns(messages), model: config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
-  const reply = await collectReply(await startReply(selectProvider(config), call, config, request.signal, log), config.limits.maxReplyChars);
+  const call = { messages: knownTurns(messages), model: chosen.config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
+  const reply = await collectReply(await startReply(chosen.provider, call, chosen.config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
   return Response.json(body, { headers: { "x-request-id": request.requestId } });
 }

@@ -6,8 +6,8 @@ import { checkMessages } from "../http/check-messages.ts";
 import { readJson } from "../http/read-json.ts";
 import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
+import { chooseModel } from "../routing/choose-model.ts";
 import { knownTurns } from "../providers/known-turns.ts";
-import { selectProvider } from "../providers/select-provider.ts";
 import { ChunkFramer } from "../stream/chunk-framer.ts";
 import { collectReply } from "../stream/collect-reply.ts";
 import { RequestLog } from "../stream/request-log.ts";
@@ -24,13 +24,14 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   checkMessages(messages, "messages", config.limits);
   const { instanceId, channelId, sentenceId, userData } = extendData ?? {};
   const log = RequestLog.of(request);
-  log.describe({ route: "spec1", provider: config.provider, instanceId: instanceId ?? undefined, channelId: channelId ?? undefined, sentenceId: sentenceId ?? undefined });
+  const chosen = chooseModel(config, { spec: "spec1", name: model, credential: key, conversation: instanceId ?? undefined }, log);
+  log.describe({ route: "spec1", provider: chosen.config.provider, instanceId: instanceId ?? undefined, channelId: channelId ?? undefined, sentenceId: sentenceId ?? undefined });
   await rateLimit(env, config, request, { route: "openai", credential: config.apiKeys.length ? key : undefined, instanceId: instanceId ?? undefined });
-  const servedModel = config.upstream.model ?? model;
+  const servedModel = chosen.config.upstream.model ?? model;
   const ims = { instanceId: instanceId ?? undefined, userData: userData ?? undefined };
   // A collected reply asks for usage, which it returns; a stream sends it only when the caller asked.
   if (!stream) options.stream_options = { ...options.stream_options, include_usage: true };
-  const reply = await startReply(selectProvider(config), { messages: knownTurns(messages), model: servedModel, options, ims }, config, request.signal, log);
+  const reply = await startReply(chosen.provider, { messages: knownTurns(messages), model: servedModel, options, ims }, chosen.config, request.signal, log);
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const headers = { "x-request-id": request.requestId };

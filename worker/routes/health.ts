@@ -1,11 +1,37 @@
 import type { Env } from "../config.ts";
 import { readiness } from "../readiness.ts";
+import type { Routing } from "../routing/parse-models.ts";
+import { coolingDown } from "../routing/target-health.ts";
 import { CONTRACT_VERSION } from "../../contracts/version.ts";
+
+/** The routing table as an operator checks it: names, providers, where, which secret; never a secret's value. */
+const routesOf = (routing: Routing, now: number) =>
+  Object.fromEntries(
+    [...routing.routes.values()].map((route) => [
+      route.name,
+      {
+        ...(route.hedgeAfterMs !== undefined && { hedgeAfterMs: route.hedgeAfterMs }),
+        ...(route.keyNames && { keys: route.keyNames }),
+        targets: route.tiers.map((tier) =>
+          tier.map((target) => ({
+            name: target.name,
+            provider: target.config.provider,
+            ...(target.config.upstream.baseUrl !== undefined && { baseUrl: target.config.upstream.baseUrl }),
+            ...(target.config.upstream.model !== undefined && { model: target.config.upstream.model }),
+            ...(target.keyName !== undefined && { key: target.keyName }),
+            ...(tier.length > 1 && { weight: target.weight }),
+            ...(coolingDown(target, now) && { coolingDown: true }),
+          })),
+        ),
+      },
+    ]),
+  );
 
 /**
  * GET /health: readiness. 200 when both routes can be served with these settings, 503 naming
  * what stops each one otherwise, with the non-secret facts an operator checks first after a
- * deploy. A closed route (no keys) is reported under auth: it is refusing by design.
+ * deploy, and the MODELS routes with their targets. A closed route (no keys) is reported
+ * under auth: it is refusing by design.
  */
 export function health(_request: Request, env: Env): Response {
   const { config, problems } = readiness(env);
@@ -16,6 +42,7 @@ export function health(_request: Request, env: Env): Response {
       status: ready ? "ok" : "unavailable",
       contract: CONTRACT_VERSION,
       ...(config && { provider: config.provider, auth: { openai: auth(config.apiKeys, "keys"), alibaba: auth(config.imsTokens, "tokens") } }),
+      ...(config?.routing && { routes: routesOf(config.routing, Date.now()) }),
       problems,
     },
     { status: ready ? 200 : 503, headers: { "cache-control": "no-store" } },

@@ -5,6 +5,14 @@ import type { WorkerRequest } from "../http/worker-request.ts";
 /** How a request ended, as the log line reports it. */
 export type Outcome = "ok" | "error" | "fallback" | "cancelled";
 
+/** What the routing step of a MODELS call did: the route, the target that answered, every target tried, whether a hedge fired. */
+export interface Routed {
+  model: string;
+  target: string | null;
+  attempts: readonly string[];
+  hedged: boolean;
+}
+
 interface Described {
   route: "spec1" | "spec2";
   provider: string;
@@ -22,6 +30,7 @@ export class RequestLog {
   private readonly startedAt = Date.now();
   private firstTokenAt: number | undefined;
   private described: Described | undefined;
+  private routing: Routed | undefined;
   private written = false;
   /** Batches of deltas the model produced. */
   chunks = 0;
@@ -45,6 +54,10 @@ export class RequestLog {
     this.described = described;
   }
 
+  routed(routing: Routed): void {
+    this.routing = routing;
+  }
+
   firstToken(): void {
     this.firstTokenAt ??= Date.now();
   }
@@ -58,6 +71,7 @@ export class RequestLog {
       level: status >= 500 ? "error" : outcome === "fallback" ? "warn" : "info",
       requestId: this.requestId,
       ...this.described,
+      ...(this.routing && { routing: this.routing }),
       status,
       outcome,
       ttftMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
