@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
 import { constants } from "node:os";
-import { settingNames } from "../worker/setting-names.ts";
 import { startFrontServer, type FrontServer } from "./front-server.ts";
+import { namesTheWorkerReads } from "./names-read.ts";
 import { MANIFEST_FILE, type ServerManifest } from "./server-manifest.ts";
 import { environmentWithEnvFile, parseServerSettings, SettingsError, type ServerSettings } from "./server-settings.ts";
 import { renderWorkerdConfig, type Binding } from "./workerd-config.ts";
@@ -45,12 +45,12 @@ function forwardOutput(child: ChildProcess) {
 }
 
 /**
- * The worker's bindings: each setting the environment sets, read by workerd from its own
+ * The worker's bindings: each setting (and secret a MODELS table names) the environment sets, read by workerd from its own
  * environment (values never written to a file), else wrangler.toml's [vars] value, else none;
  * and the schemas directory as the assets binding.
  */
 function bindings(manifest: ServerManifest, dir: string, env: NodeJS.ProcessEnv): Binding[] {
-  const settings = settingNames.flatMap((name): Binding[] => {
+  const settings = namesTheWorkerReads(env).flatMap((name): Binding[] => {
     if (env[name] !== undefined) return [{ name, fromEnvironment: name }];
     const fallback = manifest.vars[name];
     return fallback === undefined ? [] : [{ name, text: fallback }];

@@ -157,6 +157,27 @@ describe("settings from the environment only", () => {
   });
 });
 
+describe("a MODELS table from the environment", () => {
+  it("reaches the worker with the secrets it names, which are no setting of their own", async () => {
+    const models = { voice: [{ provider: "openai", baseUrl: `${upstream.url}/v1`, model: "voice-model", key: "VOICE_UPSTREAM_KEY" }] };
+    const server = await startServer({ MODELS: JSON.stringify(models), VOICE_UPSTREAM_KEY: "sk-voice-upstream", ALLOW_PRIVATE_UPSTREAM: "true", API_KEYS: "k" }, built);
+    try {
+      upstream.reply({ body: textReply(["routed"]) });
+      const seen = upstream.requests.length;
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer k", "content-type": "application/json" },
+        body: JSON.stringify({ model: "voice", stream: true, messages: [{ role: "user", content: "Hi" }] }),
+      });
+      expect(await readStream(response)).toMatchObject({ text: "routed", done: 1 });
+      expect(upstream.requests[seen]!.headers.authorization).toBe("Bearer sk-voice-upstream");
+      expect((JSON.parse(upstream.requests[seen]!.body) as { model: string }).model).toBe("voice-model");
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("fail closed, exactly as on Cloudflare", () => {
   /** Status and body (less its request id) of a Spec 1 call, a Spec 2 call and /health. */
   const answers = async (url: string, key: string, token: string | undefined) => {
