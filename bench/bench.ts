@@ -1,7 +1,7 @@
 // npm run bench: the worker's cost over the model's own, measured on bare workerd.
 // Flags: --quick (CI: small counts, fails only on wrong answers), --load (1,000 concurrent
-// streams; fails unless every stream completes and the JS heap after GC returns to its rest
-// figure; RSS is reported beside it; with --heap-snapshots DIR it also writes a heap snapshot
+// streams through bare workerd and through the self-hosted server; fails unless every stream
+// completes and the JS heap after GC returns to its rest figure; RSS is reported beside it; with --heap-snapshots DIR it also writes a heap snapshot
 // at each reading), --rounds N, --out FILE, --scenario TEXT (only scenarios whose name
 // holds it), --baseline REF (the worker at a git ref measured beside the current one, as
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
@@ -19,7 +19,9 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { buildServer } from "../selfhost/build-server.ts";
 import { root } from "../test/support/paths.ts";
+import { startServer } from "../test/support/start-server.ts";
 import { demoReply } from "../worker/providers/demo.ts";
 import { buildBundle, buildBundleAt } from "./build-bundle.ts";
 import { formatTable } from "./format-table.ts";
@@ -85,6 +87,16 @@ const stopAll = async () => {
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => void stopAll().finally(() => process.exit(130)));
+}
+
+/** The self-hosted server (`npm run serve`), built as the image holds it, with `vars` as its environment. */
+async function startSelfhost(vars: Record<string, string>) {
+  const dir = join(root, ".build", "bench", "selfhost");
+  buildServer(dir);
+  const server = await startServer(vars, { dir });
+  stops.push(async () => void (await server.stop()));
+  startedPids.selfhost = server.child.pid!;
+  return { url: server.url, load: { pid: server.child.pid!, runtimePid: server.runtimePid, inspectorUrl: undefined, healthUrl: `${server.url}/health` } };
 }
 
 /** Bundles one of the bench's own workers into a single module for workerd. */
@@ -176,6 +188,9 @@ async function main(): Promise<number> {
       const target = byName(name);
       runs.push(await loadRun({ ...target, pid: server.pid, inspectorUrl: server.inspectorUrl!, healthUrl: `${server.url}/health` }, flags.quick, snapshotDir));
     }
+    // Then the same bundle as the self-hosted server runs it: its front and workerd, CPU of both.
+    const selfhost = await startSelfhost(workerVars);
+    runs.push(await loadRun({ ...byName("spec1"), name: "selfhost", url: `${selfhost.url}/v1/chat/completions`, ...selfhost.load }, flags.quick));
     const out = flags.out ?? join(root, "bench", "results", `load-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: machine(), processes: pids(), runs }, null, 2)}\n`);

@@ -3,61 +3,27 @@ import type { RateLimiter } from "./security/rate-limit.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 import type { ChatTool } from "../contracts/openai/chat-request.ts";
 import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
+import type { SettingName } from "./setting-names.ts";
 
-/** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
-export interface Env {
-  /** The published schemas (wrangler.toml [assets]). */
+/** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them (or, self-hosted, the environment). */
+export type Env = { [name in Setting]?: string } & {
+  /** The published schemas (wrangler.toml [assets]; self-hosted, a workerd disk service). */
   ASSETS?: { fetch(input: URL): Promise<Response> };
-  MODEL_PROVIDER?: string;
-  UPSTREAM_BASE_URL?: string;
-  UPSTREAM_API_KEY?: string;
-  UPSTREAM_MODEL?: string;
-  API_KEYS?: string;
-  IMS_TOKENS?: string;
-  ALLOW_UNAUTHENTICATED?: string;
-  MAX_BODY_BYTES?: string;
-  BODY_TIMEOUT_MS?: string;
-  MAX_MESSAGES?: string;
-  MAX_REPLY_CHARS?: string;
-  FIRST_TOKEN_TIMEOUT_MS?: string;
-  IDLE_TIMEOUT_MS?: string;
-  TOTAL_TIMEOUT_MS?: string;
-  UPSTREAM_RETRIES?: string;
-  FALLBACK_TEXT?: string;
-  MAX_EVENT_BYTES?: string;
-  WORKERS_AI_MODEL?: string;
   /** The Workers AI binding (`[ai] binding = "AI"`), used when MODEL_PROVIDER is workers-ai. */
   AI?: AiBinding;
-  MAX_MESSAGE_CHARS?: string;
-  MAX_FIELD_CHARS?: string;
-  MAX_JSON_DEPTH?: string;
-  MAX_FORM_FIELDS?: string;
-  ALLOW_PRIVATE_UPSTREAM?: string;
   /** Cloudflare Rate Limiting binding ([[ratelimits]] in wrangler.toml); no binding, no rate limit. */
   RATE_LIMITER?: RateLimiter;
-  RATE_LIMIT_BY_INSTANCE?: string;
-  RATE_LIMIT_RETRY_AFTER?: string;
-  CORS_ALLOW_ORIGINS?: string;
-  SYSTEM_PROMPT?: string;
-  SYSTEM_PROMPT_MODE?: string;
-  SPEECH_CLEANUP?: string;
-  HANGUP_TOOL?: string;
-  HANGUP_TOOL_DESCRIPTION?: string;
-  INTERRUPTED_MARKER?: string;
-  DEFAULT_MAX_TOKENS?: string;
-  DEFAULT_TEMPERATURE?: string;
-  UPSTREAM_EXTRA_BODY?: string;
   /** The routing table: a JSON string (environment, .dev.vars) or an object (a TOML table in wrangler.toml). */
   MODELS?: string | object;
-}
+};
 
 /** The part of the Workers AI binding this worker uses; the real binding and test stand-ins both fit it. */
 export interface AiBinding {
   run(model: string, inputs: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<unknown>;
 }
 
-/** The settings that are plain strings (everything but bindings). */
-type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER" | "ASSETS" | "MODELS">;
+/** The settings that are plain strings (everything but bindings and the routing table). */
+type Setting = Exclude<SettingName, "MODELS">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
