@@ -1,7 +1,7 @@
 // Writes the list of conformance checks into README.md and contracts/conformance/README.md from
 // the checks themselves. With --check it writes nothing and fails when either file is out of
 // date, so the documented checks are always the ones ims-llm-verify runs. It also holds README's
-// settings tables to the code: every setting the worker or the self-hosted server reads has a row,
+// one settings table to the code: every setting the worker or the self-hosted server reads has a row,
 // and every row names a setting that exists (or a binding).
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -55,17 +55,26 @@ if (drift && process.argv.includes("--check")) {
   process.exit(1);
 }
 
-/** The names in README's settings tables (header `| setting | kind | ...`), and whether each row is a binding. */
+/** The names in README's settings table (header `| setting | kind | ...`), and whether each row is a binding. */
 function documentedSettings(readme: string): Map<string, string> {
   const documented = new Map<string, string>();
   let inTable = false;
+  let tables = 0;
   for (const line of readme.split("\n")) {
-    if (/^\| setting \| kind \|/.test(line)) inTable = true;
+    if (/^\| setting \| kind \|/.test(line)) {
+      inTable = true;
+      tables += 1;
+    }
     else if (!line.startsWith("|")) inTable = false;
     else if (inTable && !line.startsWith("|---")) {
       const [, names = "", kind = ""] = line.split("|").map((cell) => cell.trim());
       for (const [, name] of names.matchAll(/`([A-Z][A-Z0-9_]*)`/g)) documented.set(name!, kind);
     }
+  }
+  // A deployer looks for a setting in one place: a second table is a second place to keep in step.
+  if (tables !== 1) {
+    console.error(`README.md has ${tables} settings tables (header \`| setting | kind |\`): keep every setting in one.`);
+    process.exit(1);
   }
   return documented;
 }
@@ -75,7 +84,7 @@ const known = new Set<string>([...settingNames, ...serverSettingNames]);
 const undocumented = [...known].filter((name) => !documented.has(name));
 const unknown = [...documented].filter(([name, kind]) => kind !== "binding" && !known.has(name)).map(([name]) => name);
 if (undocumented.length || unknown.length) {
-  if (undocumented.length) console.error(`README.md's settings tables lack ${undocumented.join(", ")} (worker/setting-names.ts, selfhost/server-settings.ts).`);
-  if (unknown.length) console.error(`README.md's settings tables name ${unknown.join(", ")}, which no code reads.`);
+  if (undocumented.length) console.error(`README.md's settings table lacks ${undocumented.join(", ")} (worker/setting-names.ts, selfhost/server-settings.ts).`);
+  if (unknown.length) console.error(`README.md's settings table names ${unknown.join(", ")}, which no code reads.`);
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 // The public socket of the self-hosted server: HTTP on HOST:PORT, passed on to workerd over a Unix
 // socket as it comes, never buffered. It exists for shutdown. On SIGTERM workerd stops answering but
 // keeps its socket open, so a request that arrives then waits unanswered until workerd exits and is
-// then reset (measured on workerd 2026-11-17, README "Self-hosted"); this front instead stops
+// then reset (measured on workerd 2026-11-17, selfhost/README.md "How it stops"); this front instead stops
 // listening at once, so new connections are refused, closes idle keep-alive connections, and closes
 // each busy one as its response ends.
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from "node:http";

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 
-/** The settings only the self-hosted server has; the README's settings tables list them beside the worker's. */
+/** The settings only the self-hosted server has; the README's settings table lists them beside the worker's. */
 export const serverSettingNames = ["HOST", "PORT", "SHUTDOWN_GRACE_MS"] as const;
 
 export interface ServerSettings {

@@ -1,6 +1,6 @@
 /**
  * Every setting that is a plain string (wrangler [vars] and secrets), by name. The README's
- * settings tables are checked against this list (scripts/check-tables.ts), and the self-hosted
+ * settings table is checked against this list (scripts/check-tables.ts), and the self-hosted
  * server passes exactly these names from its environment to the worker, so a setting added here
  * is documented and works off Cloudflare without a second list to keep in step.
  */
