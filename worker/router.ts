@@ -8,9 +8,8 @@ import { alibabaText } from "./routes/alibaba-text.ts";
 import { chatCompletions } from "./routes/chat-completions.ts";
 import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
-import { corsPreflight } from "./security/cors-preflight.ts";
+import { corsPreflight, withCors } from "./security/cors.ts";
 import { meterFailedAuth } from "./security/rate-limit.ts";
-import { withCors } from "./security/with-cors.ts";
 import { RequestLog } from "./stream/request-log.ts";
 import { spec2Route } from "./routing/spec2-route.ts";
 
