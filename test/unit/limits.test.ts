@@ -1,6 +1,6 @@
 // The pure pieces behind the request limits.
 import { describe, expect, it } from "vitest";
-import { messageChars } from "../../worker/http/message-chars.ts";
+import { messageChars } from "../../worker/http/check-messages.ts";
 import { nestingDepthExceeds } from "../../worker/http/nesting-depth-exceeds.ts";
 
 describe("nestingDepthExceeds", () => {

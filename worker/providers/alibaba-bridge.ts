@@ -4,7 +4,7 @@ import type { Config } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
 import { readBody } from "../http/read-body.ts";
 import { upstreamErrorKind } from "./upstream-error-kind.ts";
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 import { plainText } from "./plain-text.ts";
 import type { ModelCall, Provider } from "./provider.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";

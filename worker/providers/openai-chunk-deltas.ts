@@ -1,6 +1,6 @@
 import { ApiError } from "../http/api-error.ts";
 import type { EventReader } from "../stream/upstream-events.ts";
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 import type { Delta } from "./provider.ts";
 import { OpenaiChunkReader } from "./read-openai-chunk.ts";
 

@@ -1,5 +1,5 @@
 import { FinishReason } from "../../contracts/openai/finish-reason.ts";
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 import { LeadingThink } from "./leading-think.ts";
 import type { Delta } from "./provider.ts";
 import { reportedError } from "./reported-error.ts";

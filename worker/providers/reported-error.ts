@@ -1,5 +1,5 @@
 import { ApiError } from "../http/api-error.ts";
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 
 /**
  * What of a provider's error code may be repeated: a short token of letters (`invalid_api_key`,

@@ -1,5 +1,5 @@
 import { ApiError } from "../http/api-error.ts";
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 import type { Delta } from "./provider.ts";
 
 /** More calls than any model makes in one turn; the bound keeps a hostile index from sizing work or memory. */

@@ -1,4 +1,4 @@
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 
 /**
  * The shape of the error names upstreams really use (`invalid_api_key`, `server_error`,

@@ -1,4 +1,4 @@
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 import type { Delta } from "./provider.ts";
 
 /** No context window holds more tokens; below it, a client adds the two counts exactly. */

@@ -1,6 +1,6 @@
 import { ApiError } from "../http/api-error.ts";
 import { readBody } from "../http/read-body.ts";
-import { isRecord } from "./is-record.ts";
+import { isRecord } from "../is-record.ts";
 import { reportedError } from "./reported-error.ts";
 
 const tooLarge = (maxBytes: number) =>
