@@ -7,8 +7,7 @@ import { upstreamErrorKind } from "./upstream-error-kind.ts";
 import { isRecord } from "../is-record.ts";
 import { plainText } from "./plain-text.ts";
 import type { ModelCall, Provider } from "./provider.ts";
-import { upstreamFetch } from "./upstream-fetch.ts";
-import { upstreamUrl } from "./upstream-url.ts";
+import { upstreamFetch, upstreamUrl } from "./upstream-http.ts";
 
 /** Spec 2 knows only these roles and plain-text content. */
 function formMessages(messages: readonly ChatMessage[]): FormMessage[] {

@@ -3,8 +3,7 @@ import { ApiError } from "../http/api-error.ts";
 import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { OpenaiChunkDeltas } from "./openai-chunk-deltas.ts";
 import type { ChatOptions, ModelCall, Provider } from "./provider.ts";
-import { upstreamFetch } from "./upstream-fetch.ts";
-import { upstreamUrl } from "./upstream-url.ts";
+import { upstreamFetch, upstreamUrl } from "./upstream-http.ts";
 import { isJsonAnswer, wholeReplyEvents } from "./whole-reply-events.ts";
 
 /**
