@@ -1,4 +1,5 @@
 import type { WorkerRequest } from "../http/worker-request.ts";
+import type { ChatCompletion } from "../../contracts/openai/chat-completion.ts";
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { readConfig, type Env } from "../config.ts";
 import { authorize, openaiKeyOf } from "../http/authorize.ts";
@@ -9,11 +10,10 @@ import { rateLimit } from "../security/rate-limit.ts";
 import { chooseModel } from "../routing/choose-model.ts";
 import { knownTurns } from "../providers/known-turns.ts";
 import { ChunkFramer } from "../stream/chunk-framer.ts";
-import { collectReply } from "../stream/collect-reply.ts";
+import { collectReply, type Reply } from "../stream/collect-reply.ts";
 import { RequestLog } from "../stream/request-log.ts";
 import { sseResponse } from "../stream/sse-response.ts";
 import { startReply } from "../stream/start-reply.ts";
-import { completionBody } from "./completion-body.ts";
 
 /** Spec 1: POST {prefix}/chat/completions, an OpenAI chat-completions request, streamed back as SSE. */
 export async function chatCompletions(request: WorkerRequest, env: Env): Promise<Response> {
@@ -39,3 +39,23 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   const body = completionBody(id, created, servedModel, await collectReply(reply, config.limits.maxReplyChars));
   return Response.json(body, { headers });
 }
+
+/** The `stream: false` answer: the collected reply as one chat.completion object. */
+export const completionBody = (id: string, created: number, model: string, reply: Reply): ChatCompletion => ({
+  id,
+  object: "chat.completion",
+  created,
+  model,
+  choices: [
+    {
+      index: 0,
+      message: {
+        role: "assistant",
+        content: reply.text === "" && reply.toolCalls.length ? null : reply.text,
+        ...(reply.toolCalls.length > 0 && { tool_calls: reply.toolCalls }),
+      },
+      finish_reason: reply.finishReason,
+    },
+  ],
+  ...(reply.usage && { usage: reply.usage }),
+});
