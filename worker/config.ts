@@ -1,5 +1,4 @@
 import { ApiError } from "./http/api-error.ts";
-import type { RateLimiter } from "./security/rate-limit.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 import type { ChatTool } from "../contracts/openai/chat-request.ts";
 import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
@@ -20,6 +19,11 @@ export type Env = { [name in Setting]?: string } & {
 /** The part of the Workers AI binding this worker uses; the real binding and test stand-ins both fit it. */
 export interface AiBinding {
   run(model: string, inputs: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+/** The part of Cloudflare's Rate Limiting binding the worker uses. */
+export interface RateLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
 /** The settings that are plain strings (everything but bindings and the routing table). */

@@ -1,10 +1,5 @@
-import { configIfValid, type Config, type Env } from "../config.ts";
+import { configIfValid, type Config, type Env, type RateLimiter } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
-
-/** The part of Cloudflare's Rate Limiting binding the worker uses. */
-export interface RateLimiter {
-  limit(options: { key: string }): Promise<{ success: boolean }>;
-}
 
 export interface RateLimitSubject {
   /** Which route's budget: the two specs are counted apart. */
