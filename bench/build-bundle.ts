@@ -2,8 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { bundleWorker, wranglerDryRun, type WorkerBundle } from "../selfhost/bundle-worker.ts";
-import { root } from "../test/support/paths.ts";
+import { bundleWorker, projectRoot as root, wranglerDryRun, type WorkerBundle } from "../selfhost/bundle-worker.ts";
 
 export interface Bundle extends WorkerBundle {
   size: { bytes: number; minifiedBytes: number; minifiedGzipBytes: number };

@@ -4,7 +4,7 @@
 // free of the stream's own noise.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { root } from "../test/support/paths.ts";
+import { projectRoot as root } from "../selfhost/bundle-worker.ts";
 import { treeCpuSeconds } from "./process-tree.ts";
 import { startWorkerd } from "./workerd-server.ts";
 

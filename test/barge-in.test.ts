@@ -10,7 +10,7 @@ import { RequestLog } from "../worker/stream/request-log.ts";
 import { startReply } from "../worker/stream/start-reply.ts";
 import { sseEvents, startFakeUpstream, upstreamChunk, type FakeUpstream } from "./support/fake-upstream.ts";
 import { builtServerDir } from "./support/paths.ts";
-import { startServer, type RunningServer } from "./support/start-server.ts";
+import { startServer, type RunningServer } from "../selfhost/start-server.ts";
 import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from "./support/start-worker.ts";
 
 /** Proof that the close happens, not a speed test: the figure itself is printed and reported. */

@@ -9,7 +9,7 @@ import { openaiChecks } from "../contracts/conformance/openai-checks.ts";
 import { runChecks, type CheckResult } from "../contracts/conformance/run-checks.ts";
 import type { Target } from "../contracts/conformance/target.ts";
 import { root } from "./support/paths.ts";
-import { startServer } from "./support/start-server.ts";
+import { startServer } from "../selfhost/start-server.ts";
 import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN } from "./support/start-worker.ts";
 
 const homes = {

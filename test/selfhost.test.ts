@@ -13,7 +13,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sseEvents, startFakeUpstream, textReply, upstreamChunk, type FakeUpstream } from "./support/fake-upstream.ts";
 import { builtServerDir } from "./support/paths.ts";
-import { startServer, type RunningServer } from "./support/start-server.ts";
+import { startServer, type RunningServer } from "../selfhost/start-server.ts";
 import { startWorker } from "./support/start-worker.ts";
 
 const API_KEYS = "sk-env-key-a,sk-env-key-b";

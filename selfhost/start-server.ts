@@ -1,3 +1,5 @@
+// Starts a built self-hosted server and waits for its "listening" line: how the tests and the
+// bench run it, as a supervisor would.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
