@@ -161,7 +161,7 @@ const positiveInt = (env: Env, name: Setting, fallback: number) => {
   return value;
 };
 
-const count = (env: Env, name: Setting, fallback: number) => {
+const nonNegativeInt = (env: Env, name: Setting, fallback: number) => {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -291,7 +291,7 @@ export function parseCallSettings(env: Env): CallSettings {
       firstTokenTimeoutMs: positiveInt(env, "FIRST_TOKEN_TIMEOUT_MS", DEFAULT_FIRST_TOKEN_TIMEOUT_MS),
       idleTimeoutMs: positiveInt(env, "IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS),
       totalTimeoutMs: positiveInt(env, "TOTAL_TIMEOUT_MS", DEFAULT_TOTAL_TIMEOUT_MS),
-      retries: count(env, "UPSTREAM_RETRIES", DEFAULT_UPSTREAM_RETRIES),
+      retries: nonNegativeInt(env, "UPSTREAM_RETRIES", DEFAULT_UPSTREAM_RETRIES),
       fallbackText: optional(env.FALLBACK_TEXT),
       maxEventBytes: positiveInt(env, "MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES),
     },
