@@ -1,6 +1,6 @@
 import { ApiError } from "./api-error.ts";
 import { nestingDepthExceeds } from "./nesting-depth-exceeds.ts";
-import { LiteralSyntaxError, parseLiteral } from "./parse-literal.ts";
+import { LiteralSyntaxError, parsePythonLiteral } from "./parse-python-literal.ts";
 
 /**
  * Decodes a Spec 2 form field that holds structured data: JSON, or the Python-literal form
@@ -15,7 +15,7 @@ export function decodeField(text: string, field: string, maxDepth: number): unkn
     return JSON.parse(text);
   } catch {
     try {
-      return parseLiteral(text, maxDepth);
+      return parsePythonLiteral(text, maxDepth);
     } catch (error) {
       const where = error instanceof LiteralSyntaxError ? ` (${error.message})` : "";
       throw new ApiError("invalid_request", `${field} is neither JSON nor a Python-style literal${where}.`, { param: field });

@@ -17,7 +17,7 @@ const keywords: Record<string, unknown> = { True: true, False: false, None: null
 const number = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/y;
 const word = /[A-Za-z_]+/y;
 
-export function parseLiteral(text: string, maxDepth = 64): unknown {
+export function parsePythonLiteral(text: string, maxDepth = 64): unknown {
   let i = 0;
 
   const fail = (message: string): never => {
