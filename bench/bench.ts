@@ -7,11 +7,14 @@
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
 // in place of the worker), --provider NAME (default openai; demo measures the worker's own
 // framing with no upstream), --perf DIR (Linux perf samples the worker, the floor and the copy
-// through the measured rounds, with V8's perf maps, into DIR/<name>.data), --hedge (the hedging
-// scenario of bench/hedge-run.ts in place of the rest: two MODELS routes, with and without
-// hedgeAfterMs, over a primary that is slow in one call of five).
+// through the measured rounds, with V8's perf maps, into DIR/<name>.data), --chunks N,M (each
+// scenario once per chunk count, so a per-request cost and a per-chunk cost can be told apart),
+// --targets a,b (only these targets beside direct, e.g. spec1,copy: a worker's profile then
+// holds one route alone), --hedge (the hedging scenario of bench/hedge-run.ts in place of the
+// rest: two MODELS routes, with and without hedgeAfterMs, over a primary that is slow in one
+// call of five).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,6 +56,8 @@ const { values: flags } = parseArgs({
     baseline: { type: "string" },
     "heap-snapshots": { type: "string" },
     perf: { type: "string" },
+    chunks: { type: "string" },
+    targets: { type: "string" },
     hedge: { type: "boolean", default: false },
   },
 });
@@ -175,7 +180,7 @@ async function main(): Promise<number> {
 
   if (flags.baseline) {
     const before = buildBundleAt(flags.baseline);
-    const baseline = await startWorkerd("baseline", { ...before, vars: { ...before.vars, ...workerVars } });
+    const baseline = await startWorkerd("baseline", { ...before, vars: { ...before.vars, ...workerVars }, v8Flags });
     stops.push(baseline.stop);
     startedPids.baseline = baseline.pid;
     console.log(`baseline ${flags.baseline}: ${(before.size.minifiedGzipBytes / 1024).toFixed(1)} KiB minified+gzip`);
@@ -196,15 +201,22 @@ async function main(): Promise<number> {
       targets.push({ name: variant, url: `${experiment.url}/${variant}/chat/completions`, wire: "openai-sse", credential: "", pid: experiment.pid, expectedText: fromUpstream });
     }
   }
-  const scenarios = (flags.quick ? quickScenarios : fullScenarios).filter((scenario) => scenario.name.includes(flags.scenario ?? ""));
+  const kept = flags.targets?.split(",");
+  if (kept) targets.splice(0, targets.length, ...targets.filter((target) => target.name === "direct" || kept.some((name) => target.name.startsWith(name))));
+  const chosen = (flags.quick ? quickScenarios : fullScenarios).filter((scenario) => scenario.name.includes(flags.scenario ?? ""));
+  const chunkCounts = flags.chunks?.split(",").map(Number);
+  const scenarios = chunkCounts
+    ? chosen.flatMap((scenario) => chunkCounts.map((chunks) => ({ ...scenario, name: `${scenario.name}, ${chunks} chunks`, profile: { ...scenario.profile, chunks } })))
+    : chosen;
   const rounds = Number(flags.rounds ?? (flags.quick ? 1 : 3));
   const warmup = { name: "warm-up", profile: scenarios[0]!.profile, concurrency: 4, requests: flags.quick ? 4 : WARMUP_CALLS };
   for (const target of targets) await runBatch(target, warmup, 0);
 
   const machineBefore = machine();
   const batches: Batch[] = [];
-  // Profiles only the measured rounds; the experiment and baseline processes are left out.
-  const recording = flags.perf ? await recordPerf({ worker: worker.pid, floor: floor.pid, ...(copy && { copy: copy.pid }) }, flags.perf) : undefined;
+  // Profiles only the measured rounds; the experiment process is left out, the baseline is in.
+  const profiled = { worker: worker.pid, floor: floor.pid, ...(copy && { copy: copy.pid }), ...(startedPids.baseline && { baseline: startedPids.baseline }) };
+  const recording = flags.perf ? await recordPerf(profiled, flags.perf) : undefined;
   if (recording) stops.unshift(recording.stop);
   // Interleaved: every round visits every scenario and target in turn, so a burst of load
   // from elsewhere on the machine lands on all targets rather than on one.
@@ -214,6 +226,11 @@ async function main(): Promise<number> {
     }
   }
   await recording?.stop();
+  // The bundles beside their profiles: they name the minified functions (bench/perf-attribute.ts).
+  if (flags.perf) {
+    copyFileSync(bundle.modulePath, join(flags.perf, "worker.js"));
+    if (flags.baseline) copyFileSync(join(root, ".build", "bench", "baseline", "worker", "index.js"), join(flags.perf, "baseline.js"));
+  }
   const summaries = summarize(batches);
   const report = {
     startedAt: startedAt.toISOString(),

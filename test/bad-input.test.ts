@@ -198,7 +198,9 @@ describe("Spec 2 bad input → Alibaba error body", () => {
 });
 
 describe("refused bodies", () => {
-  it("are read to the end, so the answer reaches the client instead of a connection reset", async () => {
+  // 160 MiB through workerd: on a saturated 2-core machine that alone passed the default 20 s.
+  // What is checked is that no answer is lost to a reset, not how fast they come.
+  it("are read to the end, so the answer reaches the client instead of a connection reset", { timeout: 90_000 }, async () => {
     const big = "x".repeat(2 * 1024 * 1024);
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) {

@@ -2,6 +2,7 @@
 // off, or failed as the upstream said.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OpenaiChunkDeltas } from "../worker/providers/openai-chunk-deltas.ts";
 import { UpstreamEvents } from "../worker/stream/upstream-events.ts";
@@ -78,5 +79,46 @@ describe("how an upstream stream ends", () => {
     const batches: string[][] = [];
     for await (const batch of new UpstreamEvents(async () => streamOf(pieces), new OpenaiChunkDeltas(), MAX_EVENT_BYTES)) batches.push(batch.map((delta) => delta.kind));
     expect(batches).toEqual([["usage", "text", "finish"]]);
+  });
+});
+
+describe("decoding an upstream stream", () => {
+  const encoder = new TextEncoder();
+
+  /** The text of a stream of content events cut into reads at the given byte offsets. */
+  async function textOf(contents: readonly string[], cuts: readonly number[]): Promise<string> {
+    const body = encoder.encode(`${contents.map((content) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`).join("")}data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\ndata: [DONE]\n\n`);
+    const at = [...new Set(cuts.map((cut) => cut % body.length))].sort((a, b) => a - b);
+    const pieces = [0, ...at].map((start, i) => body.subarray(start, at[i] ?? body.length)).filter((piece) => piece.length > 0);
+    let out = "";
+    for await (const batch of new UpstreamEvents(async () => streamOf(pieces), new OpenaiChunkDeltas(), MAX_EVENT_BYTES)) {
+      for (const delta of batch) if (delta.kind === "text") out += delta.text;
+    }
+    return out;
+  }
+
+  it("reads the same text however ASCII and multi-byte reads alternate, U+FEFF after an ASCII read included", async () => {
+    // The stream's own leading BOM is dropped (the decoder's job); a U+FEFF in the text is text,
+    // also when it opens a read that follows ASCII-only reads.
+    const first = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "Hi" } }] })}\n\n`.length;
+    expect(await textOf(["Hi", "\ufeff", "ok"], [first, first + 'data: {"choices":[{"index":0,"delta":{"content":"'.length])).toBe("Hi\ufeffok");
+    const content = fc.array(fc.oneof(fc.string({ unit: "grapheme-ascii" }), fc.string({ unit: "grapheme" }), fc.constantFrom("\ufeff", "你好", "🙂", "é")), { minLength: 1, maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(content, fc.array(fc.nat(), { maxLength: 12 }), async (contents, cuts) => {
+        expect(await textOf(contents, cuts)).toBe(contents.join(""));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("replaces a broken character with U+FFFD where it stood, also when an ASCII read follows it", async () => {
+    const head = encoder.encode('data: {"choices":[{"index":0,"delta":{"content":"a');
+    // The first byte of 你 (E4 BD A0) alone, then ASCII: the character was never finished.
+    const pieces = [head, new Uint8Array([0xe4]), encoder.encode('b"}}]}\n\ndata: [DONE]\n\n')];
+    let out = "";
+    for await (const batch of new UpstreamEvents(async () => streamOf(pieces), new OpenaiChunkDeltas(), MAX_EVENT_BYTES)) {
+      for (const delta of batch) if (delta.kind === "text") out += delta.text;
+    }
+    expect(out).toBe("a\ufffdb");
   });
 });

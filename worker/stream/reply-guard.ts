@@ -3,6 +3,7 @@ import { ApiError, asApiError } from "../http/api-error.ts";
 import { statusOf } from "../http/error-response.ts";
 import type { Delta } from "../providers/provider.ts";
 import type { Outcome, RequestLog } from "./request-log.ts";
+import { UpstreamEvents } from "./upstream-events.ts";
 
 type Batch = readonly Delta[];
 
@@ -19,12 +20,12 @@ const CALLER_GONE_STATUS = 499;
 export class ReplyGuard implements AsyncIterator<Batch> {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
-  /**
-   * Fails the read in progress when the reply is aborted, whether or not the provider notices
-   * its signal. (Not Promise.race against one abort promise: that would pile a reaction onto
-   * it per read for as long as the stream lasts.)
-   */
-  private failRead: ((reason: unknown) => void) | undefined;
+  /** The read in progress: how it answers, and whether a failure is recovered (see read). */
+  private resolveRead!: (result: IteratorResult<Batch>) => void;
+  private rejectRead!: (error: unknown) => void;
+  private recover = false;
+  /** this.signal.aborted, kept in JavaScript: the runtime's getter is a native call per read. */
+  private aborted = false;
   private inner: AsyncIterator<Batch> | undefined;
   private readonly settings: Config["stream"];
   private readonly log: RequestLog;
@@ -44,7 +45,17 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     const now = Date.now();
     this.endsAt = now + settings.totalTimeoutMs;
     this.deadline = now + settings.firstTokenTimeoutMs;
-    this.signal.addEventListener("abort", () => this.failRead?.(this.signal.reason), { once: true });
+    // Fails the read in progress when the reply is aborted, whether or not the provider notices
+    // its signal. (Not Promise.race against one abort promise: that would pile a reaction onto
+    // it per read for as long as the stream lasts.)
+    this.signal.addEventListener(
+      "abort",
+      () => {
+        this.aborted = true;
+        this.failed(this.signal.reason);
+      },
+      { once: true },
+    );
     this.arm(Math.min(this.deadline, this.endsAt), now);
   }
 
@@ -77,12 +88,12 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   /**
    * The next batch under the deadlines. With `recover`, a failure is answered here, with the
    * fallback or as the reply's end; without, it is thrown as it is (for the first batch, which
-   * the caller may retry). One async function per batch, not one wrapping another.
+   * the caller may retry). Its promise is the only one a batch costs: the event reader answers
+   * into it directly (UpstreamEvents.pull), any other provider through one then().
    */
-  private async read(recover: boolean): Promise<IteratorResult<Batch>> {
+  private read(recover: boolean): Promise<IteratorResult<Batch>> {
     // A reply that is over (ended, failed, or its caller gone) reads nothing more.
-    if (recover && this.over) return DONE;
-    this.waiting = true;
+    if (recover && this.over) return Promise.resolve(DONE);
     if (this.started) {
       const now = Date.now();
       this.deadline = now + this.settings.idleTimeoutMs;
@@ -92,32 +103,42 @@ export class ReplyGuard implements AsyncIterator<Batch> {
         this.arm(this.deadline, now);
       }
     }
-    try {
-      if (this.signal.aborted) throw this.signal.reason;
-      const next = this.inner!.next();
-      const result = await new Promise<IteratorResult<Batch>>((resolve, reject) => {
-        this.failRead = reject;
-        next.then(resolve, reject);
-      });
-      if (result.done) this.end(200, "ok");
-      else {
-        if (!this.started) {
-          this.started = true;
-          this.log.firstToken();
-        }
-        this.log.chunks++;
-      }
-      return result;
-    } catch (error) {
-      if (!recover) throw error;
-      const spoken = this.fallback(error);
-      if (spoken) return { done: false, value: spoken };
-      throw this.fail(error);
-    } finally {
-      this.waiting = false;
-      this.failRead = undefined;
-    }
+    return new Promise((resolve, reject) => {
+      this.recover = recover;
+      this.resolveRead = resolve;
+      this.rejectRead = reject;
+      this.waiting = true;
+      const inner = this.inner!;
+      if (this.aborted) this.failed(this.signal.reason);
+      else if (inner instanceof UpstreamEvents) inner.pull(this.settled, this.failed);
+      else inner.next().then(this.settled, this.failed);
+    });
   }
+
+  // Bound once per reply, so a read allocates no closure. Each answers the read in progress
+  // only: a result that comes after an abort already failed the read is dropped.
+  private readonly settled = (result: IteratorResult<Batch>) => {
+    if (!this.waiting) return;
+    this.waiting = false;
+    if (result.done) this.end(200, "ok");
+    else {
+      if (!this.started) {
+        this.started = true;
+        this.log.firstToken();
+      }
+      this.log.chunks++;
+    }
+    this.resolveRead(result);
+  };
+
+  private readonly failed = (error: unknown) => {
+    if (!this.waiting) return;
+    this.waiting = false;
+    if (!this.recover) return this.rejectRead(error);
+    const spoken = this.fallback(error);
+    if (spoken) this.resolveRead({ done: false, value: spoken });
+    else this.rejectRead(this.fail(error));
+  };
 
   /** The first batch. A failure is thrown as it is, so the caller may retry, fall back or fail. */
   async first(): Promise<Batch> {

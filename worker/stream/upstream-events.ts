@@ -30,6 +30,8 @@ type Batch = readonly Delta[];
 const NOTHING: Batch = [];
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+/** The decoding options of every read but the last, made once rather than per read. */
+const STREAMING = { stream: true };
 
 /** The data of an `event: error` (a JSON error object or plain text) as the reply's failure. */
 function errorEvent(data: string): ApiError {
@@ -76,6 +78,9 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   private closed = false;
   /** Why the reply failed: the upstream reported an error, or the stream was cut off. */
   private failure: ApiError | undefined;
+  /** Where the read in progress answers (see pull). */
+  private resolveRead!: (result: IteratorResult<Batch>) => void;
+  private rejectRead!: (error: unknown) => void;
 
   constructor(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number) {
     this.open = open;
@@ -107,29 +112,55 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<Batch>> {
+  next(): Promise<IteratorResult<Batch>> {
+    return new Promise((resolve, reject) => this.pull(resolve, reject));
+  }
+
+  /**
+   * Reads on until a read yields a batch or the stream ends, and hands the outcome to
+   * `resolve` or `reject` rather than to a promise of its own: the reply guard, which holds a
+   * promise per read already, then pays one resolved promise per upstream read end to end.
+   */
+  pull(resolve: (result: IteratorResult<Batch>) => void, reject: (error: unknown) => void): void {
+    this.resolveRead = resolve;
+    this.rejectRead = reject;
     // A stream that failed after its last text was handed out fails on the read after it.
     if (this.closed) {
-      if (this.failure) throw this.failure;
-      return DONE;
-    }
-    try {
-      this.reader ??= (await this.open()).getReader();
-      for (;;) {
-        let read: ReadableStreamReadResult<Uint8Array>;
-        try {
-          read = await this.reader.read();
-        } catch (error) {
-          throw broken(error, this.yielded);
-        }
-        const out = this.take(read);
-        if (out) return out;
-      }
-    } catch (error) {
-      this.close();
-      throw error;
+      if (this.failure) reject(this.failure);
+      else resolve(DONE);
+    } else if (this.reader) this.read();
+    else {
+      this.open()
+        .then((body) => {
+          this.reader = body.getReader();
+          this.read();
+        })
+        .catch(this.failed);
     }
   }
+
+  private read() {
+    this.reader!.read().then(this.parsed, this.broke);
+  }
+
+  // Bound once per stream, so a read allocates no closure.
+  private readonly parsed = (read: ReadableStreamReadResult<Uint8Array>) => {
+    let out: IteratorResult<Batch> | undefined;
+    try {
+      out = this.take(read);
+    } catch (error) {
+      return this.failed(error);
+    }
+    if (out) this.resolveRead(out);
+    else this.read();
+  };
+
+  private readonly broke = (error: unknown) => this.failed(broken(error, this.yielded));
+
+  private readonly failed = (error: unknown) => {
+    this.close();
+    this.rejectRead(error);
+  };
 
   /** Stops reading: the upstream connection is released. */
   async return(): Promise<IteratorResult<Batch>> {
@@ -141,7 +172,7 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   private take({ done, value }: ReadableStreamReadResult<Uint8Array>): IteratorResult<Batch> | undefined {
     // A last event without its blank line is still an event (some servers end that way), so
     // the end of the stream ends the event in progress; a blank line more dispatches nothing.
-    this.parser.feed(done ? `${this.decoder.decode()}\n\n` : this.decoder.decode(value, { stream: true }));
+    this.parser.feed(done ? `${this.decoder.decode()}\n\n` : this.decoder.decode(value, STREAMING));
     if (this.oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.maxEventBytes})` });
     let out: Batch = this.batch;
     // Until the reply starts, usage is held back with the batch: a stalled model that sends
