@@ -1,7 +1,7 @@
 // npm run bench: the worker's cost over the model's own, measured on bare workerd.
 // Flags: --quick (CI: small counts, fails only on wrong answers), --load (1,000 concurrent
-// streams; fails unless every stream completes and the JS heap after GC returns to its rest
-// figure; RSS is reported beside it; with --heap-snapshots DIR it also writes a heap snapshot
+// streams through bare workerd and through the self-hosted server; fails unless every stream
+// completes and the JS heap after GC returns to its rest figure; RSS is reported beside it; with --heap-snapshots DIR it also writes a heap snapshot
 // at each reading), --rounds N, --out FILE, --scenario TEXT (only scenarios whose name
 // holds it), --baseline REF (the worker at a git ref measured beside the current one, as
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
@@ -10,15 +10,18 @@
 // through the measured rounds, with V8's perf maps, into DIR/<name>.data), --chunks N,M (each
 // scenario once per chunk count, so a per-request cost and a per-chunk cost can be told apart),
 // --targets a,b (only these targets beside direct, e.g. spec1,copy: a worker's profile then
-// holds one route alone), --hedge (the hedging scenario of bench/hedge-run.ts in place of the
-// rest: two MODELS routes, with and without hedgeAfterMs, over a primary that is slow in one
-// call of five).
+// holds one route alone), --with NAME=VALUE,... (the same worker with these settings on top,
+// measured beside it as spec1+with and spec2+with), --hedge (the hedging scenario of
+// bench/hedge-run.ts in place of the rest: two MODELS routes, with and without hedgeAfterMs,
+// over a primary that is slow in one call of five).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { buildServer } from "../selfhost/build-server.ts";
 import { root } from "../test/support/paths.ts";
+import { startServer } from "../test/support/start-server.ts";
 import { demoReply } from "../worker/providers/demo.ts";
 import { buildBundle, buildBundleAt } from "./build-bundle.ts";
 import { formatTable } from "./format-table.ts";
@@ -58,6 +61,7 @@ const { values: flags } = parseArgs({
     perf: { type: "string" },
     chunks: { type: "string" },
     targets: { type: "string" },
+    with: { type: "string" },
     hedge: { type: "boolean", default: false },
   },
 });
@@ -85,6 +89,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => void stopAll().finally(() => process.exit(130)));
 }
 
+/** The self-hosted server (`npm run serve`), built as the image holds it, with `vars` as its environment. */
+async function startSelfhost(vars: Record<string, string>) {
+  const dir = join(root, ".build", "bench", "selfhost");
+  buildServer(dir);
+  const server = await startServer(vars, { dir });
+  stops.push(async () => void (await server.stop()));
+  startedPids.selfhost = server.child.pid!;
+  return { url: server.url, load: { pid: server.child.pid!, runtimePid: server.runtimePid, inspectorUrl: undefined, healthUrl: `${server.url}/health` } };
+}
+
 /** Bundles one of the bench's own workers into a single module for workerd. */
 const esbuild = (entry: string, outfile: string) =>
   execFileSync(join(root, "node_modules", ".bin", "esbuild"), [entry, "--bundle", "--format=esm", `--outfile=${outfile}`, "--log-level=warning"]);
@@ -110,6 +124,10 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   if (flags.perf && !perfAvailable()) {
     console.error("--perf needs Linux perf on the PATH (Debian: apt-get install linux-perf).");
+    return 2;
+  }
+  if (flags.with?.split(",").some((pair) => pair.indexOf("=") <= 0)) {
+    console.error("--with takes NAME=VALUE pairs, comma-separated.");
     return 2;
   }
   const v8Flags = flags.perf ? PERF_V8_FLAGS : [];
@@ -170,6 +188,9 @@ async function main(): Promise<number> {
       const target = byName(name);
       runs.push(await loadRun({ ...target, pid: server.pid, inspectorUrl: server.inspectorUrl!, healthUrl: `${server.url}/health` }, flags.quick, snapshotDir));
     }
+    // Then the same bundle as the self-hosted server runs it: its front and workerd, CPU of both.
+    const selfhost = await startSelfhost(workerVars);
+    runs.push(await loadRun({ ...byName("spec1"), name: "selfhost", url: `${selfhost.url}/v1/chat/completions`, ...selfhost.load }, flags.quick));
     const out = flags.out ?? join(root, "bench", "results", `load-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: machine(), processes: pids(), runs }, null, 2)}\n`);
@@ -187,6 +208,17 @@ async function main(): Promise<number> {
     targets.push(
       { ...byName("spec1"), name: `spec1@${flags.baseline}`, url: `${baseline.url}/v1/chat/completions`, pid: baseline.pid },
       { ...byName("spec2"), name: `spec2@${flags.baseline}`, url: `${baseline.url}/`, pid: baseline.pid },
+    );
+  }
+  if (flags.with) {
+    const extra = Object.fromEntries(flags.with.split(",").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+    const variant = await startWorkerd("with", { ...bundle, vars: { ...workerVars, ...extra } });
+    stops.push(variant.stop);
+    startedPids.with = variant.pid;
+    console.log(`with: ${flags.with}`);
+    targets.push(
+      { ...byName("spec1"), name: "spec1+with", url: `${variant.url}/v1/chat/completions`, pid: variant.pid },
+      { ...byName("spec2"), name: "spec2+with", url: `${variant.url}/`, pid: variant.pid },
     );
   }
   if (flags.experiment) {

@@ -1,30 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { bundleWorker, wranglerDryRun, type WorkerBundle } from "../selfhost/bundle-worker.ts";
 import { root } from "../test/support/paths.ts";
 
-export interface Bundle {
-  /** The module `wrangler deploy` would upload (not minified, as wrangler.toml deploys it). */
-  modulePath: string;
-  compatibilityDate: string;
-  compatibilityFlags: string[];
-  /** wrangler.toml [vars]. */
-  vars: Record<string, string>;
+export interface Bundle extends WorkerBundle {
   size: { bytes: number; minifiedBytes: number; minifiedGzipBytes: number };
-}
-
-const wranglerBin = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-
-function dryRun(source: string, outdir: string, extra: string[]) {
-  rmSync(outdir, { recursive: true, force: true });
-  execFileSync(process.execPath, [wranglerBin, "deploy", "--dry-run", "--outdir", outdir, ...extra], {
-    cwd: source,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  return readFileSync(join(outdir, "index.js"));
 }
 
 /**
@@ -32,18 +14,9 @@ function dryRun(source: string, outdir: string, extra: string[]) {
  * minified build whose gzip size is what the bundle budget counts.
  */
 export function buildBundle(source = root, into = join(root, ".build", "bench")): Bundle {
-  const outdir = join(into, "worker");
-  const module = dryRun(source, outdir, []);
-  const minified = dryRun(source, join(into, "minified"), ["--minify"]);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(source, "wrangler.toml"));
-  const vars = Object.fromEntries(Object.entries(workerOptions.bindings ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
-  return {
-    modulePath: join(outdir, "index.js"),
-    compatibilityDate: String(workerOptions.compatibilityDate),
-    compatibilityFlags: Array.isArray(workerOptions.compatibilityFlags) ? workerOptions.compatibilityFlags.map(String) : [],
-    vars,
-    size: { bytes: module.length, minifiedBytes: minified.length, minifiedGzipBytes: gzipSync(minified).length },
-  };
+  const bundle = bundleWorker(join(into, "worker"), source);
+  const minified = wranglerDryRun(source, join(into, "minified"), ["--minify"]);
+  return { ...bundle, size: { bytes: bundle.bytes, minifiedBytes: minified.length, minifiedGzipBytes: gzipSync(minified).length } };
 }
 
 /**

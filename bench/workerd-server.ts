@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { root } from "../test/support/paths.ts";
+import { installedWorkerd } from "../selfhost/build-server.ts";
+import { renderWorkerdConfig } from "../selfhost/workerd-config.ts";
+import { spawnWorkerd } from "../selfhost/workerd-process.ts";
 
 export interface WorkerdOptions {
   /** The worker's single ES module (a bundle, as `wrangler deploy` uploads it). */
@@ -30,37 +32,8 @@ export interface WorkerdServer {
   stop: () => Promise<void>;
 }
 
-/** Seconds to wait for workerd to listen before giving up: a cold start on a busy machine takes a few. */
-const START_TIMEOUT_MS = 30_000;
 /** Lines of workerd's output kept to explain a failure. */
 const KEPT_LOG_LINES = 40;
-
-const capnpString = (value: string) => JSON.stringify(value);
-
-/**
- * The workerd config: one worker on 127.0.0.1 (port chosen by the OS), whose outbound fetches
- * may reach loopback addresses only, so it can call the mock upstream and nothing else.
- */
-function capnpConfig(options: WorkerdOptions): string {
-  const bindings = Object.entries(options.vars).map(([name, text]) => `(name = ${capnpString(name)}, text = ${capnpString(text)})`);
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "loopback", network = (allow = ["local"])),
-  ],
-  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
-  v8Flags = [${(options.v8Flags ?? []).map(capnpString).join(", ")}],
-);
-const worker :Workerd.Worker = (
-  modules = [(name = ${capnpString(basename(options.modulePath))}, esModule = embed ${capnpString(basename(options.modulePath))})],
-  compatibilityDate = ${capnpString(options.compatibilityDate)},
-  compatibilityFlags = [${options.compatibilityFlags.map(capnpString).join(", ")}],
-  bindings = [${bindings.join(", ")}],
-  globalOutbound = "loopback",
-);
-`;
-}
 
 function keepTail(stream: Readable, lines: string[]) {
   createInterface({ input: stream }).on("line", (line) => {
@@ -84,33 +57,29 @@ function stopProcess(child: ChildProcess): Promise<void> {
 /** Serves a worker module on bare `workerd serve` (no wrangler; the inspector only if asked) and waits until it answers. */
 export async function startWorkerd(name: string, options: WorkerdOptions): Promise<WorkerdServer> {
   const configPath = join(dirname(options.modulePath), `${name}.capnp`);
-  writeFileSync(configPath, capnpConfig(options));
+  writeFileSync(
+    configPath,
+    renderWorkerdConfig({
+      configPath,
+      modulePath: options.modulePath,
+      compatibilityDate: options.compatibilityDate,
+      compatibilityFlags: options.compatibilityFlags,
+      bindings: Object.entries(options.vars).map(([name, text]) => ({ name, text })),
+      address: "127.0.0.1:0",
+      // The mock upstream, and nothing else.
+      allow: ["local"],
+      ...(options.v8Flags && { v8Flags: options.v8Flags }),
+    }),
+  );
   const started = performance.now();
-  // fd 3 is workerd's control channel: it reports each socket's port as JSON once listening.
-  const inspectorArgs = options.inspector ? ["--inspector-addr=127.0.0.1:0"] : [];
-  const child = spawn(join(root, "node_modules", ".bin", "workerd"), ["serve", configPath, "--control-fd=3", ...inspectorArgs], {
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
-  });
+  const workerd = spawnWorkerd(installedWorkerd, configPath, { inspector: options.inspector ?? false });
+  const child = workerd.child;
   const log: string[] = [];
   keepTail(child.stdout!, log);
   keepTail(child.stderr!, log);
   const stop = () => stopProcess(child);
   try {
-    const { port, inspectorPort } = await new Promise<{ port: number; inspectorPort: number | undefined }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`workerd (${name}) did not listen within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-      child.once("exit", (code) => reject(new Error(`workerd (${name}) exited with ${code}`)));
-      let port: number | undefined;
-      let inspectorPort: number | undefined;
-      createInterface({ input: child.stdio[3] as Readable }).on("line", (line) => {
-        const message = JSON.parse(line) as { event?: string; socket?: string; port?: number };
-        if (message.event === "listen" && message.socket === "http") port = message.port;
-        if (message.event === "listen-inspector") inspectorPort = message.port;
-        if (port && (inspectorPort || !options.inspector)) {
-          clearTimeout(timer);
-          resolve({ port, inspectorPort });
-        }
-      });
-    });
+    const { port, inspectorPort } = await workerd.listening;
     const listenMs = performance.now() - started;
     const url = `http://127.0.0.1:${port}`;
     const health = await fetch(`${url}/health`);
@@ -121,6 +90,6 @@ export async function startWorkerd(name: string, options: WorkerdOptions): Promi
     return { url, pid: child.pid!, listenMs, firstResponseMs: performance.now() - started, inspectorUrl, stop };
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n${log.join("\n")}`);
+    throw new Error(`workerd (${name}): ${(error as Error).message}\n${log.join("\n")}`);
   }
 }

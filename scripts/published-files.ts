@@ -25,6 +25,8 @@ export function publishedFiles(): Record<string, string> {
     invalid_form: "the form cannot be parsed, or a file stands where text belongs",
     unsupported_media_type: "the Content-Type is not the route's",
     payload_too_large: "the body is over MAX_BODY_BYTES",
+    incomplete_body: "the upload broke off (bad chunked framing, a lost connection)",
+    body_timeout: "the body took longer than BODY_TIMEOUT_MS to arrive",
     limit_exceeded: "over a limit on messages, one message's text, form fields or their size",
     nesting_too_deep: "nesting deeper than MAX_JSON_DEPTH",
     missing_credentials: "no API key or Token",

@@ -96,8 +96,9 @@ const spec1: Case[] = [
 ];
 
 const spec2: Case[] = [
-  { name: "no Message", path: "/", headers: formHeaders, body: form({ Token: TEST_IMS_TOKEN }), status: 400, param: "Message" },
-  { name: "no fields and no content type", path: "/", body: new Uint8Array(0), status: 400, param: "Message" },
+  { name: "no Message", path: "/", headers: formHeaders, body: new TextEncoder().encode(form({ Token: TEST_IMS_TOKEN })), status: 400, param: "Message" },
+  { name: "no fields but the token, and no content type", path: "/", body: new TextEncoder().encode(form({ Token: TEST_IMS_TOKEN })), status: 400, param: "Message" },
+  { name: "no fields at all: the token is checked first", path: "/", body: new Uint8Array(0), status: 401 },
   { name: "Message neither JSON nor a literal", path: "/", headers: formHeaders, body: form({ ...goodForm, Message: "[{role: user" }), status: 400, param: "Message" },
   { name: "Message as a Python expression", path: "/", headers: formHeaders, body: form({ ...goodForm, Message: "__import__('os').system('id')" }), status: 400, param: "Message" },
   { name: "Message as an object", path: "/", headers: formHeaders, body: form({ ...goodForm, Message: json({ role: "user", content: "hi" }) }), status: 400, param: "Message" },

@@ -1,52 +1,29 @@
 import { ApiError } from "./http/api-error.ts";
 import type { RateLimiter } from "./security/rate-limit.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
+import type { ChatTool } from "../contracts/openai/chat-request.ts";
 import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
+import type { SettingName } from "./setting-names.ts";
 
-/** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them. */
-export interface Env {
-  /** The published schemas (wrangler.toml [assets]). */
+/** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them (or, self-hosted, the environment). */
+export type Env = { [name in Setting]?: string } & {
+  /** The published schemas (wrangler.toml [assets]; self-hosted, a workerd disk service). */
   ASSETS?: { fetch(input: URL): Promise<Response> };
-  MODEL_PROVIDER?: string;
-  UPSTREAM_BASE_URL?: string;
-  UPSTREAM_API_KEY?: string;
-  UPSTREAM_MODEL?: string;
-  API_KEYS?: string;
-  IMS_TOKENS?: string;
-  ALLOW_UNAUTHENTICATED?: string;
-  MAX_BODY_BYTES?: string;
-  MAX_MESSAGES?: string;
-  MAX_REPLY_CHARS?: string;
-  FIRST_TOKEN_TIMEOUT_MS?: string;
-  IDLE_TIMEOUT_MS?: string;
-  TOTAL_TIMEOUT_MS?: string;
-  UPSTREAM_RETRIES?: string;
-  FALLBACK_TEXT?: string;
-  MAX_EVENT_BYTES?: string;
-  WORKERS_AI_MODEL?: string;
   /** The Workers AI binding (`[ai] binding = "AI"`), used when MODEL_PROVIDER is workers-ai. */
   AI?: AiBinding;
-  MAX_MESSAGE_CHARS?: string;
-  MAX_FIELD_CHARS?: string;
-  MAX_JSON_DEPTH?: string;
-  MAX_FORM_FIELDS?: string;
-  ALLOW_PRIVATE_UPSTREAM?: string;
   /** Cloudflare Rate Limiting binding ([[ratelimits]] in wrangler.toml); no binding, no rate limit. */
   RATE_LIMITER?: RateLimiter;
-  RATE_LIMIT_BY_INSTANCE?: string;
-  RATE_LIMIT_RETRY_AFTER?: string;
-  CORS_ALLOW_ORIGINS?: string;
   /** The routing table: a JSON string (environment, .dev.vars) or an object (a TOML table in wrangler.toml). */
   MODELS?: string | object;
-}
+};
 
 /** The part of the Workers AI binding this worker uses; the real binding and test stand-ins both fit it. */
 export interface AiBinding {
   run(model: string, inputs: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<unknown>;
 }
 
-/** The settings that are plain strings (everything but bindings). */
-type Setting = Exclude<keyof Env, "AI" | "RATE_LIMITER" | "MODELS">;
+/** The settings that are plain strings (everything but bindings and the routing table). */
+type Setting = Exclude<SettingName, "MODELS">;
 
 export const providerNames = ["demo", "openai", "workers-ai", "spec2"] as const;
 export type ProviderName = (typeof providerNames)[number];
@@ -74,6 +51,26 @@ export interface CallSettings {
     maxEventBytes: number;
   };
   workersAi: { binding: AiBinding | undefined; model: string };
+  /** What a voice call adds to the request (prompt, tools, defaults) and to the reply (speech cleanup). */
+  voice: VoiceSettings;
+}
+
+export const systemPromptModes = ["prepend", "replace", "if-absent"] as const;
+export const speechCleanups = ["off", "markdown"] as const;
+export const interruptedMarkers = ["keep", "note", "strip"] as const;
+
+/** What the deployment adds to a voice call: on the way to the model, and on the reply's way to the speech engine. */
+export interface VoiceSettings {
+  systemPrompt: string | undefined;
+  systemPromptMode: (typeof systemPromptModes)[number];
+  speechCleanup: (typeof speechCleanups)[number];
+  /** The hang-up function offered to the model, ready to append to a request's tools. */
+  hangupTool: ChatTool | undefined;
+  interruptedMarker: (typeof interruptedMarkers)[number];
+  defaultMaxTokens: number | undefined;
+  defaultTemperature: number | undefined;
+  /** Merged into every upstream request body. */
+  extraBody: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The deployment's settings: who may call, what a request may hold, and the default call settings. */
@@ -85,6 +82,8 @@ export interface Config extends CallSettings {
   allowUnauthenticated: boolean;
   limits: {
     maxBodyBytes: number;
+    /** How long a request body may take to arrive, refused or not. */
+    bodyTimeoutMs: number;
     maxMessages: number;
     maxReplyChars: number;
     /** Text characters of one message (content, text parts, tool-call arguments). */
@@ -108,8 +107,13 @@ export interface Config extends CallSettings {
   };
 }
 
-/** Multimodal turns carry base64 images (a phone-camera JPEG is 0.3-2 MB), so 8 MiB leaves room. */
-const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/**
+ * A request costs about 7x its body in memory at its peak (bench/hostile.ts): 20 concurrent 2 MiB
+ * requests fit an isolate's 128 MiB, 4 MiB ones do not. It still holds a 1.5 MB JPEG in base64.
+ */
+const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** IMS posts server to server: a body still arriving after 10 s is a stalled or hostile client, not a slow one. */
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 /** IMS sends at most 20 records; 200 leaves room for other clients while bounding work. */
 const DEFAULT_MAX_MESSAGES = 200;
 /** A spoken reply of this length already lasts tens of minutes; more means a runaway model. */
@@ -163,6 +167,73 @@ const count = (env: Env, name: Setting, fallback: number) => {
 
 const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 
+/** OpenAI's rule for function names; a name outside it fails every upstream request. */
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Tells the model what the function is for; a voice agent's model needs to know it ends the call. */
+const DEFAULT_HANGUP_DESCRIPTION = "End the phone call. Call it once the conversation is over, after saying goodbye.";
+/** The body fields the worker itself sets: a deployment that overrode them would break every call. */
+const RESERVED_BODY_KEYS = ["model", "messages", "stream"];
+
+const oneOf = <T extends string>(env: Env, name: Setting, values: readonly T[]): T => {
+  const value = optional(env[name]) ?? values[0]!;
+  if (!(values as readonly string[]).includes(value)) throw new ApiError("misconfigured", `Setting ${name} must be one of ${values.join(", ")}.`);
+  return value as T;
+};
+
+/**
+ * A prompt as written. A single-line field (a console form, a container's env list) cannot hold
+ * a line break, so the two characters \n stand for one; wrangler.toml's """ strings and .dev.vars
+ * quotes hold real ones.
+ */
+const prompt = (value: string | undefined) => optional(value?.replaceAll("\\n", "\n"));
+
+function extraBody(env: Env): VoiceSettings["extraBody"] {
+  const raw = optional(env.UPSTREAM_EXTRA_BODY);
+  if (raw === undefined) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new ApiError("misconfigured", "Setting UPSTREAM_EXTRA_BODY must be a JSON object.");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError("misconfigured", "Setting UPSTREAM_EXTRA_BODY must be a JSON object.");
+  const reserved = RESERVED_BODY_KEYS.find((key) => Object.hasOwn(body, key));
+  if (reserved) throw new ApiError("misconfigured", `Setting UPSTREAM_EXTRA_BODY may not set "${reserved}": the worker sets it.`);
+  return body as Record<string, unknown>;
+}
+
+function hangupTool(env: Env): ChatTool | undefined {
+  const name = optional(env.HANGUP_TOOL);
+  const description = optional(env.HANGUP_TOOL_DESCRIPTION);
+  if (name === undefined) {
+    if (description !== undefined) throw new ApiError("misconfigured", "Setting HANGUP_TOOL_DESCRIPTION needs HANGUP_TOOL (the function's name).");
+    return undefined;
+  }
+  if (!FUNCTION_NAME.test(name)) throw new ApiError("misconfigured", "Setting HANGUP_TOOL must be a function name: letters, digits, _ and -, at most 64.");
+  return { type: "function", function: { name, description: description ?? DEFAULT_HANGUP_DESCRIPTION, parameters: { type: "object", properties: {} } } };
+}
+
+function temperature(env: Env): number | undefined {
+  const raw = optional(env.DEFAULT_TEMPERATURE);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  // OpenAI's range; providers with a narrower one refuse the request themselves.
+  if (!Number.isFinite(value) || value < 0 || value > 2) throw new ApiError("misconfigured", "Setting DEFAULT_TEMPERATURE must be a number from 0 to 2.");
+  return value;
+}
+
+function parseVoiceSettings(env: Env): VoiceSettings {
+  return {
+    systemPrompt: prompt(env.SYSTEM_PROMPT),
+    systemPromptMode: oneOf(env, "SYSTEM_PROMPT_MODE", systemPromptModes),
+    speechCleanup: oneOf(env, "SPEECH_CLEANUP", speechCleanups),
+    hangupTool: hangupTool(env),
+    interruptedMarker: oneOf(env, "INTERRUPTED_MARKER", interruptedMarkers),
+    defaultMaxTokens: env.DEFAULT_MAX_TOKENS?.trim() ? positiveInt(env, "DEFAULT_MAX_TOKENS", 0) : undefined,
+    defaultTemperature: temperature(env),
+    extraBody: extraBody(env),
+  };
+}
 /**
  * Every setting parseCallSettings reads, so the routing table can tell a per-target override
  * from a setting that is the deployment's alone. A test holds this list to what the function reads.
@@ -181,6 +252,15 @@ export const callSettingNames = [
   "MAX_EVENT_BYTES",
   "AI",
   "WORKERS_AI_MODEL",
+  "SYSTEM_PROMPT",
+  "SYSTEM_PROMPT_MODE",
+  "SPEECH_CLEANUP",
+  "HANGUP_TOOL",
+  "HANGUP_TOOL_DESCRIPTION",
+  "INTERRUPTED_MARKER",
+  "DEFAULT_MAX_TOKENS",
+  "DEFAULT_TEMPERATURE",
+  "UPSTREAM_EXTRA_BODY",
 ] as const satisfies readonly (keyof Env)[];
 
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
@@ -212,6 +292,7 @@ export function parseCallSettings(env: Env): CallSettings {
       maxEventBytes: positiveInt(env, "MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES),
     },
     workersAi: { binding: env.AI, model: optional(env.WORKERS_AI_MODEL) ?? DEFAULT_WORKERS_AI_MODEL },
+    voice: parseVoiceSettings(env),
   };
 }
 
@@ -223,6 +304,7 @@ export function parseConfig(env: Env): Config {
     allowUnauthenticated: env.ALLOW_UNAUTHENTICATED === "true",
     limits: {
       maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+      bodyTimeoutMs: positiveInt(env, "BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT_MS),
       maxMessages: positiveInt(env, "MAX_MESSAGES", DEFAULT_MAX_MESSAGES),
       maxReplyChars: positiveInt(env, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS),
       maxMessageChars: positiveInt(env, "MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS),

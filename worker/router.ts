@@ -1,6 +1,6 @@
 import { Router } from "itty-router";
 import type { WorkerRequest } from "./http/worker-request.ts";
-import { configIfValid, type Env } from "./config.ts";
+import { configIfValid, parseConfig, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
 import { drainBody } from "./http/drain-body.ts";
 import { alibabaErrorResponse, openaiErrorResponse } from "./http/error-response.ts";
@@ -20,13 +20,18 @@ const isAlibabaRoute = (request: WorkerRequest) => spec2Route(new URL(request.ur
 /** A route closed for want of keys is logged once per isolate, not on every refused call. */
 const closedRoutesLogged = new Set<string>();
 
-/** As much of a refused body as a route would have read; nothing when the settings themselves are broken. */
-const drainLimit = (env: Env) => configIfValid(env)?.limits.maxBodyBytes ?? 0;
+/**
+ * As much of a refused body as a route would have read, for as long. When the settings themselves
+ * are broken (a refused UPSTREAM_EXTRA_BODY, say), the defaults: an unread body makes workerd close
+ * the connection after the error, and a client that reuses it sees its next request fail.
+ */
+const drainLimits = (env: Env) => (configIfValid(env) ?? parseConfig({})).limits;
 
 async function errorResponse(error: unknown, request: WorkerRequest, env: Env): Promise<Response> {
   const alibaba = isAlibabaRoute(request);
   const apiError = await meterFailedAuth(env, request, alibaba ? "alibaba" : "openai", asApiError(error));
-  await drainBody(request, drainLimit(env));
+  const { maxBodyBytes, bodyTimeoutMs } = drainLimits(env);
+  await drainBody(request, maxBodyBytes, bodyTimeoutMs);
   // The per-request line carries the code; the setting to fix is named once, not on every call.
   if (apiError.code === "auth_not_configured" && !closedRoutesLogged.has(apiError.message)) {
     closedRoutesLogged.add(apiError.message);

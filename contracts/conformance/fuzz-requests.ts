@@ -8,7 +8,24 @@ export interface FuzzRequest {
   url: string;
   headers: Record<string, string>;
   body: string | Uint8Array<ArrayBuffer> | undefined;
+  /**
+   * Sent on a raw socket instead of with fetch, framed as no well-behaved client would:
+   * chunked framing broken at `at` (a size that is not hex, or more bytes promised than sent),
+   * or a Content-Length body that stops after `at` bytes (the client then stops writing).
+   */
+  wire?: { kind: "bad-chunked" | "cut"; at: number };
 }
+
+/** Framing a broken client sends: mostly none (fetch's own), sometimes broken chunked or a body cut short. */
+const wire = fc.oneof(
+  { weight: 18, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("bad-chunked" as const), at: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("cut" as const), at: fc.nat() }) },
+);
+
+/** A body of many tiny fields, the cheapest way to make a form parser work: up to 200,000 pieces, 40,000 parts (1.8 MB). */
+const manyParts = fc.integer({ min: 30, max: 200_000 });
+const MAX_MANY_PARTS = 40_000;
 
 /** Strings a parser trips on: lone surrogates, controls, bidi marks, BOMs, prototype keys, markers. */
 const oddText = fc.oneof(
@@ -103,7 +120,10 @@ function chatRequests(target: Target): fc.Arbitrary<FuzzRequest> {
       .tuple(auth, fc.oneof({ weight: 6, arbitrary: jsonTypes }, { weight: 1, arbitrary: otherTypes }))
       .map(([credentials, type]) => ({ ...credentials, ...(type && { "content-type": type }) })),
     body: chatText,
-  }).map((request) => (request.method === "GET" ? { ...request, body: undefined } : "content-type" in request.headers ? request : { ...request, body: asBytes(request.body) }));
+    wire,
+  })
+    .map(({ wire: framing, ...request }) => (framing && request.method === "POST" ? { ...request, wire: framing } : request))
+    .map((request) => (request.method === "GET" ? { ...request, body: undefined } : "content-type" in request.headers ? request : { ...request, body: asBytes(request.body) }));
 }
 
 const fieldValue = fc.oneof(
@@ -141,12 +161,20 @@ function formRequests(target: Target): fc.Arbitrary<FuzzRequest> {
     if (kind === 8) return [{ "content-type": "multipart/form-data" }, multipart(fields, "fuzz")];
     return [{ "content-type": "application/json" }, JSON.stringify(Object.fromEntries(fields))];
   });
+  // Many empty parts or pieces, with or without the token in front.
+  const many = fc.tuple(manyParts, fc.boolean(), fc.boolean()).map(([n, multi, withToken]): [Record<string, string>, string] => {
+    const token = withToken ? [["Token", target.token ?? ""] as [string, string]] : [];
+    const part = '--fuzz\r\nContent-Disposition: form-data; name="f"\r\n\r\n\r\n';
+    if (multi) return [{ "content-type": "multipart/form-data; boundary=fuzz" }, multipart(token, "fuzz").replace(/--fuzz--\r\n$/, "") + part.repeat(Math.min(n, MAX_MANY_PARTS)) + "--fuzz--\r\n"];
+    return [{ "content-type": "application/x-www-form-urlencoded" }, new URLSearchParams(token).toString() + "&a=".repeat(n)];
+  });
   const raw = fc.tuple(fc.oneof(otherTypes, fc.constant("application/x-www-form-urlencoded")), fc.oneof(invalidUtf8, oddText, deepText)).map(([type, body]): [Record<string, string>, string | Uint8Array<ArrayBuffer>] => [{ "content-type": type }, body]);
   return fc.record({
     method: fc.oneof({ weight: 19, arbitrary: fc.constant("POST") }, { weight: 1, arbitrary: fc.constantFrom("GET", "PUT", "DELETE", "PATCH") }),
     url: fc.constant(target.url),
-    encoded: fc.oneof({ weight: 9, arbitrary: encoded }, { weight: 1, arbitrary: raw }),
-  }).map(({ method, url, encoded: [headers, body] }) => ({ method, url, headers, body: method === "GET" ? undefined : body }));
+    encoded: fc.oneof({ weight: 9, arbitrary: encoded }, { weight: 1, arbitrary: raw }, { weight: 1, arbitrary: many }),
+    wire,
+  }).map(({ method, url, encoded: [headers, body], wire: framing }) => ({ method, url, headers, body: method === "GET" ? undefined : body, ...(framing && method === "POST" && { wire: framing }) }));
 }
 
 /** Requests for the target's route: mostly near misses of what IMS sends, some plain garbage. */

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { fuzzRequests, type FuzzRequest } from "./fuzz-requests.ts";
 import { schemaViolation } from "./published-schemas.ts";
+import { sendRaw } from "./send-raw.ts";
 import type { Target } from "./target.ts";
 
 export interface FuzzReport {
@@ -10,11 +11,16 @@ export interface FuzzReport {
   statuses: Record<string, number>;
   /** The smallest failing request and what was wrong with the answer, when one failed. */
   failure: string | undefined;
+  /** The most CPU one request cost the target, in ms, when the caller could measure it (options.cpuMs). */
+  maxCpuMs: number | undefined;
 }
 
 /** What is wrong with an answer to a generated request, or undefined when it is acceptable. */
-function fault(spec: Target["spec"], response: Response, text: string): string | undefined {
-  if (response.status >= 500) return `status ${response.status}`;
+/** A 502 or 504 that names the model server as the failure (OpenAI `upstream_*` codes, Spec 2 `Upstream*`). */
+const isUpstreamFailure = (response: Response, text: string) => (response.status === 502 || response.status === 504) && /"(?:code|Code)":"(?:upstream_|Upstream)/.test(text);
+
+function fault(spec: Target["spec"], response: Response, text: string, upstreamFailures: boolean): string | undefined {
+  if (response.status >= 500 && !(upstreamFailures && isUpstreamFailure(response, text))) return `status ${response.status}`;
   if (response.status >= 400) {
     if (!(response.headers.get("content-type") ?? "").startsWith("application/json")) return `error without a JSON body (${response.headers.get("content-type")})`;
     let body: unknown;
@@ -34,7 +40,8 @@ function fault(spec: Target["spec"], response: Response, text: string): string |
   return schemaViolation("openai-chat-completion", JSON.parse(text)) ?? undefined;
 }
 
-async function send(target: Target, request: FuzzRequest) {
+async function send(target: Target, request: FuzzRequest): Promise<{ response: Response | undefined; text: string }> {
+  if (request.wire) return sendRaw({ ...request, wire: request.wire }, target.timeoutMs);
   // The signal covers the body too: a stream that never ends is a hang, not a pass.
   const response = await target.fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: AbortSignal.timeout(target.timeoutMs) });
   return { response, text: await response.text() };
@@ -54,17 +61,32 @@ const noAnswer = (target: Target, error: unknown) =>
 const describeRequest = (request: FuzzRequest) =>
   JSON.stringify({ ...request, body: typeof request.body === "string" ? request.body.slice(0, 500) : request.body && `<${request.body.length} bytes>` });
 
+export interface FuzzOptions {
+  runs: number;
+  seed?: number;
+  /** The target's CPU time so far, in ms, where the caller can read it (a local process). */
+  cpuMs?: () => number;
+  /** The most CPU one request may cost; more is unbounded work. */
+  maxCpuMs?: number;
+  /** A 502/504 that blames the model server is its fault, not the target's (for a target behind a hostile upstream). */
+  upstreamFailures?: boolean;
+  /** Strings no answer may contain (the target's configured keys, when the caller knows them). */
+  secrets?: readonly string[];
+}
+
 /**
  * Sends `runs` generated requests to the target, one at a time, and holds every answer to the
  * contract: never a 5xx, never slower than target.timeoutMs (a hang), every error body valid
  * against the published error schema, every success a well-formed answer.
  */
-export async function fuzzTarget(target: Target, options: { runs: number; seed?: number }): Promise<FuzzReport> {
+export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<FuzzReport> {
   const statuses: Record<string, number> = {};
   let requests = 0;
+  let maxCpuMs: number | undefined;
   const property = fc.asyncProperty(fuzzRequests(target), async (request) => {
     requests++;
-    let answer: { response: Response; text: string };
+    const cpuBefore = options.cpuMs?.();
+    let answer: { response: Response | undefined; text: string };
     try {
       answer = await send(target, request);
     } catch (error) {
@@ -77,14 +99,23 @@ export async function fuzzTarget(target: Target, options: { runs: number; seed?:
         throw noAnswer(target, again);
       });
     }
+    if (cpuBefore !== undefined) {
+      const spent = options.cpuMs!() - cpuBefore;
+      maxCpuMs = Math.max(maxCpuMs ?? 0, spent);
+      if (options.maxCpuMs !== undefined && spent > options.maxCpuMs) throw new Error(`the request cost ${spent} ms of CPU (at most ${options.maxCpuMs} allowed)`);
+    }
     const { response, text } = answer;
+    // A broken upload may be answered with nothing: the server closed the connection of a client it could not read.
+    if (!response) return void (statuses.closed = (statuses.closed ?? 0) + 1);
     statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-    const problem = fault(target.spec, response, text);
+    const problem = fault(target.spec, response, text, options.upstreamFailures === true);
     if (problem) throw new Error(`${problem}; answer ${text.slice(0, 300)}`);
+    const leaked = options.secrets?.find((secret) => text.includes(secret) || [...response.headers.values()].some((value) => value.includes(secret)));
+    if (leaked !== undefined) throw new Error("the answer holds a configured secret");
   });
   const details = await fc.check(property, { numRuns: options.runs, ...(options.seed !== undefined && { seed: options.seed }) });
   const failure = details.failed
     ? `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)} (seed ${details.seed}, path ${details.counterexamplePath}) for ${details.counterexample ? describeRequest(details.counterexample[0]) : "?"}`
     : undefined;
-  return { requests, statuses, failure };
+  return { requests, statuses, failure, maxCpuMs };
 }

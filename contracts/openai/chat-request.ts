@@ -142,3 +142,4 @@ export type ChatRequest = z.infer<typeof ChatRequest>;
 export type ChatMessage = z.infer<typeof ChatMessage>;
 export type OtherMessage = z.infer<typeof OtherMessage>;
 export type ExtendData = z.infer<typeof ExtendData>;
+export type ChatTool = z.infer<typeof ChatTool>;

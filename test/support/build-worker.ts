@@ -1,13 +1,9 @@
-// Bundles the worker once, exactly as `wrangler deploy` would, so every test runs the
-// artifact that ships rather than the sources.
-import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
-import { builtWorkerDir } from "./paths.ts";
+// Builds the self-hosted server once, and with it the worker bundle exactly as `wrangler deploy`
+// would, so every test runs the artifact that ships rather than the sources: Miniflare runs the
+// bundle, the self-hosted tests run the server around it.
+import { buildServer } from "../../selfhost/build-server.ts";
+import { builtServerDir } from "./paths.ts";
 
 export default function setup() {
-  rmSync(builtWorkerDir, { recursive: true, force: true });
-  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", builtWorkerDir], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
+  buildServer(builtServerDir);
 }

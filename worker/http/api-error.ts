@@ -10,6 +10,8 @@ export type ErrorCode =
   | "invalid_form"
   | "unsupported_media_type"
   | "payload_too_large"
+  | "incomplete_body"
+  | "body_timeout"
   | "limit_exceeded"
   | "nesting_too_deep"
   | "missing_credentials"

@@ -3,12 +3,14 @@
  * client: a server that answers while the upload is still arriving and then closes the
  * connection makes many clients (Node's fetch among them) report a reset instead of the answer.
  * That includes a body refused part-way, once it passed the limit (readBody leaves its rest
- * here). It reads no more than maxBytes more, and nothing when the declared length is already
- * over it: that connection is lost either way.
+ * here). It reads no more than maxBytes more, for no longer than a body may take (timeoutMs),
+ * and nothing when the declared length is already over it: that connection is lost either way.
  */
-export async function drainBody(request: Request, maxBytes: number): Promise<void> {
+export async function drainBody(request: Request, maxBytes: number, timeoutMs: number): Promise<void> {
   if (!request.body || request.body.locked || Number(request.headers.get("content-length") ?? "0") > maxBytes) return;
   const reader = request.body.getReader();
+  // A slow refused upload is not waited for: cancelling ends the pending read and closes the connection.
+  const deadline = setTimeout(() => void reader.cancel().catch(() => {}), timeoutMs);
   let size = 0;
   try {
     for (;;) {
@@ -19,5 +21,7 @@ export async function drainBody(request: Request, maxBytes: number): Promise<voi
     }
   } catch {
     // The client went away mid-upload: there is no one left to answer.
+  } finally {
+    clearTimeout(deadline);
   }
 }

@@ -17,6 +17,8 @@ export const wire: Readonly<Record<ErrorCode, WireMapping>> = {
   invalid_form: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.Form" },
   unsupported_media_type: { status: 415, openaiType: "invalid_request_error", alibabaCode: "UnsupportedMediaType" },
   payload_too_large: { status: 413, openaiType: "invalid_request_error", alibabaCode: "RequestTooLarge" },
+  incomplete_body: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.IncompleteBody" },
+  body_timeout: { status: 408, openaiType: "invalid_request_error", alibabaCode: "RequestTimeout" },
   limit_exceeded: { status: 413, openaiType: "invalid_request_error", alibabaCode: "RequestTooLarge.Field" },
   nesting_too_deep: { status: 400, openaiType: "invalid_request_error", alibabaCode: "InvalidParameter.NestingTooDeep" },
   missing_credentials: { status: 401, openaiType: "authentication_error", alibabaCode: "InvalidToken.Missing" },

@@ -2,31 +2,57 @@ import { ApiError } from "./api-error.ts";
 
 const requestTooLarge = (maxBytes: number) => new ApiError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`);
 
+// The caller's fault, whatever the runtime says (bad chunked framing, a connection lost mid-upload):
+// no one is left to answer when it went away, and the log line must not read as the worker's failure.
+const requestBroken = () => new ApiError("incomplete_body", "The request body ended before it was complete.");
+
+export interface BodyRules {
+  /** Names the failure of a body over maxBytes; by default the caller's request is too large. */
+  tooLarge?: (maxBytes: number) => ApiError;
+  /** Names the failure of a body whose stream broke; by default the caller's upload did. */
+  broken?: (error: unknown) => ApiError;
+  /** How long the whole body may take to arrive (BODY_TIMEOUT_MS); without it, no deadline. */
+  timeoutMs?: number;
+}
+
 /**
  * Reads a whole body (a caller's request, or an upstream's answer), refusing it as soon as it
  * passes maxBytes: a declared Content-Length is checked before reading, a chunked body while
- * it arrives. `tooLarge` names the failure; by default the caller's request is too large.
- * An upstream's answer is cancelled there; a request's rest is left unread for drainBody, so
- * its client receives the refusal rather than a reset while it is still sending.
+ * it arrives. An upstream's answer is cancelled there; a request's rest is left unread for
+ * drainBody, so its client receives the refusal rather than a reset while it is still sending.
+ * Past the deadline the stream is cancelled, so a body sent a byte at a time holds no
+ * connection open longer than timeoutMs.
  */
-export async function readBody(message: Request | Response, maxBytes: number, tooLarge = requestTooLarge): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBody(message: Request | Response, maxBytes: number, rules: BodyRules = {}): Promise<Uint8Array<ArrayBuffer>> {
+  const { tooLarge = requestTooLarge, broken = requestBroken, timeoutMs } = rules;
   const declared = Number(message.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!message.body) return new Uint8Array(0);
   const parts: Uint8Array[] = [];
   let size = 0;
   const reader = message.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      if (message instanceof Request) reader.releaseLock();
-      else await reader.cancel();
-      throw tooLarge(maxBytes);
+  let late = false;
+  // One timer for the whole body, not a race per read: cancelling ends the pending read.
+  const deadline = timeoutMs === undefined ? undefined : setTimeout(() => ((late = true), void reader.cancel().catch(() => {})), timeoutMs);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || late) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        if (message instanceof Request) reader.releaseLock();
+        else await reader.cancel();
+        throw tooLarge(maxBytes);
+      }
+      parts.push(value);
     }
-    parts.push(value);
+  } catch (error) {
+    if (!late) throw error instanceof ApiError ? error : broken(error);
+  } finally {
+    if (deadline !== undefined) clearTimeout(deadline);
   }
+  // A cancelled read may end or fail, depending on the runtime: the deadline is the reason either way.
+  if (late) throw new ApiError("body_timeout", `The request body did not arrive within ${timeoutMs} ms (BODY_TIMEOUT_MS).`);
   const body = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {

@@ -1,3 +1,4 @@
+import type { Config } from "../config.ts";
 import { ApiError } from "./api-error.ts";
 import { nestingDepthExceeds } from "./nesting-depth-exceeds.ts";
 import { mediaTypeOf, readBody } from "./read-body.ts";
@@ -10,12 +11,13 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * Nesting is checked on the text first, so a hostile body never reaches the parser or the
  * validators, which both recurse.
  */
-export async function readJson(request: Request, maxBytes: number, maxDepth: number): Promise<unknown> {
+export async function readJson(request: Request, limits: Pick<Config["limits"], "maxBodyBytes" | "maxJsonDepth" | "bodyTimeoutMs">): Promise<unknown> {
+  const { maxBodyBytes, maxJsonDepth: maxDepth, bodyTimeoutMs } = limits;
   const type = mediaTypeOf(request);
   if (type !== "" && type !== "application/json" && !type.endsWith("+json")) {
     throw new ApiError("unsupported_media_type", `Content-Type must be application/json, not ${type}.`);
   }
-  const bytes = await readBody(request, maxBytes);
+  const bytes = await readBody(request, maxBodyBytes, { timeoutMs: bodyTimeoutMs });
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -28,7 +30,8 @@ export async function readJson(request: Request, maxBytes: number, maxDepth: num
   }
   try {
     return JSON.parse(text);
-  } catch (error) {
-    throw new ApiError("invalid_json", `The request body is not valid JSON (${(error as Error).message}).`);
+  } catch {
+    // Not the parser's message: it quotes the body, and error messages never hold request content.
+    throw new ApiError("invalid_json", "The request body is not valid JSON.");
   }
 }

@@ -3,6 +3,7 @@ import type { FormMessage } from "../../contracts/alibaba/form-request.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
 import { readBody } from "../http/read-body.ts";
+import { upstreamErrorKind } from "./upstream-error-kind.ts";
 import { isRecord } from "./is-record.ts";
 import { plainText } from "./plain-text.ts";
 import type { ModelCall, Provider } from "./provider.ts";
@@ -37,6 +38,10 @@ const maxReplyBytes = (maxChars: number) => maxChars * 4 + 1024;
 const replyTooLarge = (maxChars: number) => () =>
   new ApiError("upstream_error", `The model's reply exceeded ${maxChars} characters (MAX_REPLY_CHARS).`, { detail: "Spec 2 reply over the cap" });
 
+// A connection reset mid-answer is the upstream failing, retried before the first token like a refused
+// connection; a read cut by a timeout is reported as the timeout by the reply's guard.
+const replyBroken = () => new ApiError("upstream_unavailable", "The Spec 2 server's answer broke off.");
+
 const badReply = (detail: string) => new ApiError("upstream_error", 'The Spec 2 server did not answer with {"Text": ...}.', { detail });
 
 /**
@@ -47,13 +52,13 @@ const badReply = (detail: string) => new ApiError("upstream_error", 'The Spec 2 
 export const alibabaBridge: Provider = async function* (call, config) {
   const response = await upstreamFetch(upstreamUrl(config), { method: "POST", body: imsForm(call, config) }, call.signal);
   const { maxReplyChars } = config.limits;
-  const text = new TextDecoder().decode(await readBody(response, maxReplyBytes(maxReplyChars), replyTooLarge(maxReplyChars)));
+  const text = new TextDecoder().decode(await readBody(response, maxReplyBytes(maxReplyChars), { tooLarge: replyTooLarge(maxReplyChars), broken: replyBroken }));
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     throw badReply(`non-JSON body (${text.length} chars)`);
   }
-  if (!isRecord(body) || typeof body.Text !== "string") throw badReply(isRecord(body) ? `fields ${Object.keys(body).join(",")} Code=${String(body.Code ?? "")}` : typeof body);
+  if (!isRecord(body) || typeof body.Text !== "string") throw badReply(upstreamErrorKind(body));
   yield body.Text ? [{ kind: "text", text: body.Text }, { kind: "finish", reason: "stop" }] : [{ kind: "finish", reason: "stop" }];
 };

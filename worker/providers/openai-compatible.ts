@@ -2,7 +2,7 @@ import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
 import { UpstreamEvents } from "../stream/upstream-events.ts";
 import { OpenaiChunkDeltas } from "./openai-chunk-deltas.ts";
-import type { ChatOptions, Provider } from "./provider.ts";
+import type { ChatOptions, ModelCall, Provider } from "./provider.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";
 import { upstreamUrl } from "./upstream-url.ts";
 import { isJsonAnswer, wholeReplyEvents } from "./whole-reply-events.ts";
@@ -14,10 +14,11 @@ import { isJsonAnswer, wholeReplyEvents } from "./whole-reply-events.ts";
 const forwardedOptions: ReadonlySet<string> = new Set(Object.keys(ChatRequest.shape).filter((key) => !["model", "messages", "stream", "extendData"].includes(key)));
 
 // JSON null means "not set" (the Python SDK sends it for every argument given as None): not forwarded.
-function requestBody(model: string, messages: unknown, options: ChatOptions): string {
+function requestBody(model: string, messages: unknown, options: ChatOptions, extraBody: ModelCall["extraBody"]): string {
   const body: Record<string, unknown> = { model, messages, stream: true };
   for (const [key, value] of Object.entries(options)) if (forwardedOptions.has(key) && value != null) body[key] = value;
-  return JSON.stringify(body);
+  // The deployment's provider-specific fields; config refuses any that would replace model, messages or stream.
+  return JSON.stringify(extraBody ? { ...body, ...extraBody } : body);
 }
 
 /**
@@ -26,13 +27,13 @@ function requestBody(model: string, messages: unknown, options: ChatOptions): st
  * upstream's chunks are read into deltas one network read at a time (a JSON answer, whole
  * reply or error, is read as the one event it stands for).
  */
-export const openaiCompatible: Provider = ({ messages, model, options, signal }, config) =>
+export const openaiCompatible: Provider = ({ messages, model, options, extraBody, signal }, config) =>
   new UpstreamEvents(
     async () => {
       const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
       const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
       if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
-      const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options) }, signal);
+      const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options, extraBody) }, signal);
       if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
       return isJsonAnswer(response) ? wholeReplyEvents(response, config.stream.maxEventBytes) : response.body;
     },

@@ -11,7 +11,10 @@ export type Delta =
   | { kind: "usage"; promptTokens: number; completionTokens: number };
 
 /** The OpenAI options a caller may set; providers forward the ones their model understands. */
-export type ChatOptions = Omit<ChatRequest, "model" | "messages" | "stream" | "extendData">;
+export type ChatOptions = {
+  // Named fields only: the contract's index signature (unknown fields pass validation) would hide their types.
+  [K in keyof ChatRequest as string extends K ? never : K extends "model" | "messages" | "stream" | "extendData" ? never : K]: ChatRequest[K];
+};
 
 export interface ModelCall {
   messages: readonly ChatMessage[];
@@ -19,6 +22,10 @@ export interface ModelCall {
   options: ChatOptions;
   /** IMS's context for the call; only a Spec 2 upstream is sent it (OpenAI servers reject unknown fields). */
   ims?: { instanceId?: string | undefined; userData?: string | undefined };
+  /** Provider-specific fields merged into the upstream request body (UPSTREAM_EXTRA_BODY). */
+  extraBody?: Readonly<Record<string, unknown>> | undefined;
+  /** The caller hears only the reply's text (Spec 2): a tool call could not reach it, so none is offered on its behalf. */
+  textOnly?: boolean;
   /** Aborted when the caller goes away (IMS barge-in) or a timeout fires: stop generating at once. */
   signal: AbortSignal;
 }

@@ -17,7 +17,7 @@ export const isJsonAnswer = (response: Response) => /json/i.test(response.header
  * code it named. Bounded by MAX_EVENT_BYTES, as one event would be.
  */
 export async function wholeReplyEvents(response: Response, maxBytes: number): Promise<ReadableStream<Uint8Array>> {
-  const text = new TextDecoder().decode(await readBody(response, maxBytes, tooLarge));
+  const text = new TextDecoder().decode(await readBody(response, maxBytes, { tooLarge }));
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -29,14 +29,14 @@ const aiOptions = ({ max_tokens, max_completion_tokens, temperature, top_p, seed
  * its own event stream, read like any other upstream; the abort signal is passed to it so a
  * caller hanging up stops the generation.
  */
-export const workersAi: Provider = ({ messages, options, signal }, config) =>
+export const workersAi: Provider = ({ messages, options, extraBody, signal }, config) =>
   new UpstreamEvents(
     async () => {
       const { binding, model } = config.workersAi;
       if (!binding) throw new ApiError("misconfigured", NEEDS_AI_BINDING, { detail: "env.AI is not bound" });
       let stream: unknown;
       try {
-        stream = await binding.run(model, { messages: aiMessages(messages), stream: true, ...aiOptions(options) }, { signal });
+        stream = await binding.run(model, { ...aiOptions(options), ...extraBody, messages: aiMessages(messages), stream: true }, { signal });
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw new ApiError("upstream_unavailable", "Workers AI could not run the model.", { detail: `AI.run failed: ${error instanceof Error ? error.message : String(error)}` });

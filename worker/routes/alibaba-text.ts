@@ -20,8 +20,10 @@ const DEFAULT_MODEL = "ims-llm-edge";
 /** Spec 2: POST {prefix}/ or {prefix}/spec2/<route> (`route`: "" or <route>) with form fields Message, Token, ExtendData; answers {"Text": "..."}. */
 export async function alibabaText(request: WorkerRequest, env: Env, route: string): Promise<Response> {
   const config = readConfig(env);
-  const form = validate(FormRequest, await readForm(request, config.limits));
-  authorize(form.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
+  const fields = await readForm(request, config.limits);
+  // The token first: a caller without one learns nothing of the form's rules.
+  authorize(fields.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
+  const form = validate(FormRequest, fields);
   const messages = validate(MessageField, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
   checkMessages(messages, "Message", config.limits);
   const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
@@ -29,7 +31,7 @@ export async function alibabaText(request: WorkerRequest, env: Env, route: strin
   const chosen = chooseModel(config, { spec: "spec2", name: route, credential: form.Token, conversation: extendData?.InstanceId }, log);
   log.describe({ route: "spec2", provider: chosen.config.provider, instanceId: extendData?.InstanceId });
   await rateLimit(env, config, request, { route: "alibaba", credential: config.imsTokens.length ? form.Token : undefined, instanceId: extendData?.InstanceId });
-  const call = { messages: knownTurns(messages), model: chosen.config.upstream.model ?? DEFAULT_MODEL, options: {}, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
+  const call = { messages: knownTurns(messages), model: chosen.config.upstream.model ?? DEFAULT_MODEL, options: {}, textOnly: true, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
   const reply = await collectReply(await startReply(chosen.provider, call, chosen.config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
   return Response.json(body, { headers: { "x-request-id": request.requestId } });

@@ -20,7 +20,7 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   const config = readConfig(env);
   const key = openaiKeyOf(request, new URL(request.url));
   authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
-  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits.maxBodyBytes, config.limits.maxJsonDepth));
+  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits));
   checkMessages(messages, "messages", config.limits);
   const { instanceId, channelId, sentenceId, userData } = extendData ?? {};
   const log = RequestLog.of(request);

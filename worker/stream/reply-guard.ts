@@ -2,6 +2,7 @@ import type { Config } from "../config.ts";
 import { ApiError, asApiError } from "../http/api-error.ts";
 import { statusOf } from "../http/error-response.ts";
 import type { Delta } from "../providers/provider.ts";
+import type { ReplyFilter } from "./reply-filter.ts";
 import type { Outcome, RequestLog } from "./request-log.ts";
 import { UpstreamEvents } from "./upstream-events.ts";
 
@@ -16,6 +17,7 @@ const CALLER_GONE_STATUS = 499;
  * total timeouts, the caller's abort, the spoken fallback and the request's log line. One
  * AbortController per request aborts the upstream whatever stopped it. One timer per request
  * is re-armed only when it fires, so a batch costs a timestamp and one promise, not a timer.
+ * Each batch read passes through the reply's filter here, so both routes read filtered text.
  */
 export class ReplyGuard implements AsyncIterator<Batch> {
   private readonly controller = new AbortController();
@@ -29,6 +31,7 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   private inner: AsyncIterator<Batch> | undefined;
   private readonly settings: Config["stream"];
   private readonly log: RequestLog;
+  private readonly filter: ReplyFilter;
   private readonly endsAt: number;
   /** When the read in progress times out: the first-token deadline, then one idle gap per read. */
   private deadline: number;
@@ -39,9 +42,10 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   /** When the timer fires; it must never be later than the deadline of the read in progress. */
   private armedFor = 0;
 
-  constructor(settings: Config["stream"], log: RequestLog) {
+  constructor(settings: Config["stream"], log: RequestLog, filter: ReplyFilter) {
     this.settings = settings;
     this.log = log;
+    this.filter = filter;
     const now = Date.now();
     this.endsAt = now + settings.totalTimeoutMs;
     this.deadline = now + settings.firstTokenTimeoutMs;
@@ -120,15 +124,19 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   private readonly settled = (result: IteratorResult<Batch>) => {
     if (!this.waiting) return;
     this.waiting = false;
-    if (result.done) this.end(200, "ok");
-    else {
-      if (!this.started) {
-        this.started = true;
-        this.log.firstToken();
-      }
-      this.log.chunks++;
+    if (result.done) {
+      this.end(200, "ok");
+      // Text the filter held back while a marker might still complete is the reply's last word.
+      const tail = this.filter.end();
+      return this.resolveRead(tail ? { done: false, value: [{ kind: "text", text: tail }] } : result);
     }
-    this.resolveRead(result);
+    if (!this.started) {
+      this.started = true;
+      this.log.firstToken();
+    }
+    this.log.chunks++;
+    const value = this.filter.batch(result.value);
+    this.resolveRead(value === result.value ? result : { done: false, value });
   };
 
   private readonly failed = (error: unknown) => {
@@ -166,8 +174,9 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     // Only the model's failures: a misconfiguration or a bug stays an error an operator sees.
     if (text === undefined || this.over || !apiError.code.startsWith("upstream_")) return undefined;
     this.end(200, "fallback", apiError);
+    const said = this.filter.end();
     return [
-      { kind: "text", text: this.started ? ` ${text}` : text },
+      { kind: "text", text: this.started ? `${said} ${text}` : text },
       { kind: "finish", reason: "stop" },
     ];
   }

@@ -2,6 +2,9 @@ import { asApiError } from "../http/api-error.ts";
 import { statusOf } from "../http/error-response.ts";
 import type { WorkerRequest } from "../http/worker-request.ts";
 
+/** A detail is one short sentence; past this, something unbounded slipped into it, and log lines stay small. */
+const MAX_DETAIL_CHARS = 300;
+
 /** How a request ended, as the log line reports it. */
 export type Outcome = "ok" | "error" | "fallback" | "cancelled";
 
@@ -77,7 +80,7 @@ export class RequestLog {
       ttftMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
       durationMs: Date.now() - this.startedAt,
       chunks: this.chunks,
-      ...(error && { code: error.code, ...(error.detail !== undefined && { detail: error.detail }) }),
+      ...(error && { code: error.code, ...(error.detail !== undefined && { detail: error.detail.slice(0, MAX_DETAIL_CHARS) }) }),
     };
     if (status >= 500) console.error(JSON.stringify(line));
     else console.log(JSON.stringify(line));
