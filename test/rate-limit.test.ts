@@ -1,7 +1,7 @@
 // Cloudflare's Rate Limiting binding, as Miniflare implements it: each credential has its own
 // budget, a spent budget is a 429 with Retry-After in the route's own error format, and
 // without a binding nothing is limited.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { docConversation } from "../contracts/conformance/ims-requests.ts";
 import { schemaViolation } from "../contracts/conformance/published-schemas.ts";
 import { startWorker, type RunningWorker } from "./support/start-worker.ts";
@@ -23,6 +23,18 @@ beforeAll(async () => {
   ]);
 });
 afterAll(() => Promise.all([limited, byInstance, unlimited].map((running) => running?.dispose())));
+
+/** Miniflare counts in fixed windows of the period, aligned to the clock (Date.now() / period). */
+const WINDOW_MS = 60_000;
+/** Longer than any one test takes on a loaded machine, so a test never straddles two windows. */
+const WINDOW_MARGIN_MS = 20_000;
+
+// A budget spent just before a window rolls over is fresh again just after: each test starts
+// with enough of its window left to spend a budget and see the 429 inside the same window.
+beforeEach(async () => {
+  const left = WINDOW_MS - (Date.now() % WINDOW_MS);
+  if (left < WINDOW_MARGIN_MS) await new Promise((resolve) => setTimeout(resolve, left + 50));
+});
 
 const chat = (worker: RunningWorker, key: string, instanceId = "i-1") =>
   fetch(`${worker.url}/v1/chat/completions`, {

@@ -300,11 +300,14 @@ describe("Spec 2 by URL", () => {
 });
 
 describe("affinity in a weighted pool", () => {
-  it("200 calls over 20 conversations: each sticks to one target, spread by weight; with one down its conversations move and stick", { timeout: 60_000 }, async () => {
+  /** Short, so the test sees a target come back. */
+  const COOL_DOWN_MS = 1_000;
+
+  it("200 calls over 20 conversations: each sticks to one target, spread by weight; with one down its conversations move and stick, and stay moved once it is back", { timeout: 90_000 }, async () => {
     const pool = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream()]);
     const weights = [1, 1, 2];
     pool.forEach((upstream, i) => upstream.reply({ body: hello(`p${i}`) }));
-    const models = { replicas: [pool.map((upstream, i) => target(upstream, "m", { name: `p${i}`, weight: weights[i] }))] };
+    const models = { replicas: { targets: [pool.map((upstream, i) => target(upstream, "m", { name: `p${i}`, weight: weights[i] }))], coolDownMs: COOL_DOWN_MS } };
     const worker = await startWorker({ MODELS: JSON.stringify(models) }, { onLog });
     try {
       const ids = Array.from({ length: 20 }, (_, i) => `instance-${i}`);
@@ -327,7 +330,7 @@ describe("affinity in a weighted pool", () => {
       expect(Math.max(...counts)).toBe(counts[2]);
       expect(Math.min(...counts)).toBeGreaterThan(0);
 
-      await pool[2]!.close();
+      pool[2]!.reply({ status: 503, body: ["down"] });
       const after = await run();
       for (const [id, targets] of after) {
         expect(targets.size, id).toBe(1);
@@ -337,9 +340,24 @@ describe("affinity in a weighted pool", () => {
       }
       const moved = [...after].filter(([id]) => home.get(id) === "p2").map(([, targets]) => [...targets][0]);
       console.log(`affinity: with p2 down its ${moved.length} conversations moved to ${moved.join(", ")}`);
+
+      // p2 is back and out of its cool-down: the conversations that left it stay where they went.
+      pool[2]!.reply({ body: hello("p2") });
+      await new Promise((resolve) => setTimeout(resolve, COOL_DOWN_MS + 100));
+      const back = await run();
+      for (const [id, targets] of back) {
+        expect(targets.size, id).toBe(1);
+        expect([...targets][0], id).toBe([...after.get(id)!][0]);
+      }
+      // p2 takes calls again: conversations new to the pool still land there by its weight.
+      const before2 = pool[2]!.requests.length;
+      const fresh = [];
+      for (let i = 0; i < 20; i++) fresh.push(((await viaSdk(worker, "replicas", TEST_API_KEY, `new-instance-${i}`)) as { text: string }).text);
+      expect(pool[2]!.requests.length - before2).toBe(fresh.filter((text) => text.includes("from p2")).length);
+      expect(fresh.filter((text) => text.includes("from p2")).length).toBeGreaterThan(0);
     } finally {
       await worker.dispose();
-      await Promise.all(pool.slice(0, 2).map((upstream) => upstream.close()));
+      await Promise.all(pool.map((upstream) => upstream.close()));
     }
   });
 });

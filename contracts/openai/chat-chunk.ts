@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { doc, docs } from "../docs.ts";
 import { FinishReason } from "./finish-reason.ts";
 
 // Strict: exactly what the worker sends, so a partner's server is held to what strict
@@ -7,7 +8,7 @@ import { FinishReason } from "./finish-reason.ts";
 export { FinishReason };
 
 export const ToolCallDelta = z.strictObject({
-  index: z.int().check(z.describe("Position of this call among the reply's tool calls; IMS matches hang-up by function name.")),
+  index: doc(z.int(), docs && "Position of this call among the reply's tool calls; IMS matches hang-up by function name."),
   id: z.optional(z.string()),
   type: z.optional(z.literal("function")),
   function: z.optional(z.strictObject({ name: z.optional(z.string()), arguments: z.optional(z.string()) })),
@@ -19,32 +20,34 @@ export const Usage = z.strictObject({
   total_tokens: z.int(),
 });
 
-export const ChatChunk = z
-  .strictObject({
-    id: z.string().check(z.describe("The same on every chunk of one reply.")),
+export const ChatChunk = doc(
+  z.strictObject({
+    id: doc(z.string(), docs && "The same on every chunk of one reply."),
     object: z.literal("chat.completion.chunk"),
-    created: z.int().check(z.describe("Unix seconds, the same on every chunk of one reply.")),
+    created: doc(z.int(), docs && "Unix seconds, the same on every chunk of one reply."),
     model: z.string(),
-    choices: z.array(
-      z.strictObject({
-        index: z.int(),
-        delta: z.strictObject({
-          role: z.optional(z.literal("assistant")),
-          content: z.optional(z.nullable(z.string())),
-          tool_calls: z.optional(z.array(ToolCallDelta)),
+    choices: doc(
+      z.array(
+        z.strictObject({
+          index: z.int(),
+          delta: z.strictObject({
+            role: z.optional(z.literal("assistant")),
+            content: z.optional(z.nullable(z.string())),
+            tool_calls: z.optional(z.array(ToolCallDelta)),
+          }),
+          finish_reason: z.nullable(FinishReason),
         }),
-        finish_reason: z.nullable(FinishReason),
-      }),
-    ).check(z.describe("One choice; empty only on a usage chunk the request asked for with stream_options.include_usage.")),
+      ),
+      docs && "One choice; empty only on a usage chunk the request asked for with stream_options.include_usage.",
+    ),
     usage: z.optional(z.nullable(Usage)),
-  })
-  .check(
-    z.meta({
-      title: "IMS Spec 1 stream chunk",
-      description:
-        "One server-sent event of the reply stream (data: <chunk>). The stream opens with delta {role: assistant, content: ''}, carries content or tool_calls deltas, ends with a chunk whose finish_reason is set, then data: [DONE].",
-    }),
-  );
+  }),
+  docs && {
+    title: "IMS Spec 1 stream chunk",
+    description:
+      "One server-sent event of the reply stream (data: <chunk>). The stream opens with delta {role: assistant, content: ''}, carries content or tool_calls deltas, ends with a chunk whose finish_reason is set, then data: [DONE].",
+  },
+);
 
 export type ChatChunk = z.infer<typeof ChatChunk>;
 export type ToolCallDelta = z.infer<typeof ToolCallDelta>;

@@ -1,8 +1,9 @@
 import * as z from "zod/mini";
+import { doc, docs } from "../docs.ts";
 import { FinishReason, Usage } from "./chat-chunk.ts";
 
-export const ChatCompletion = z
-  .strictObject({
+export const ChatCompletion = doc(
+  z.strictObject({
     id: z.string(),
     object: z.literal("chat.completion"),
     created: z.int(),
@@ -27,12 +28,11 @@ export const ChatCompletion = z
       }),
     ),
     usage: z.optional(Usage),
-  })
-  .check(
-    z.meta({
-      title: "Non-streaming chat completion",
-      description: "The reply to a request with stream: false. IMS always streams; this form is for testing and other clients.",
-    }),
-  );
+  }),
+  docs && {
+    title: "Non-streaming chat completion",
+    description: "The reply to a request with stream: false. IMS always streams; this form is for testing and other clients.",
+  },
+);
 
 export type ChatCompletion = z.infer<typeof ChatCompletion>;

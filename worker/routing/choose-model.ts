@@ -44,5 +44,5 @@ export function chooseModel(config: Config, request: ModelRequest, log: RequestL
   const general = request.spec === "spec1" ? { accepted: routing.apiKeys, setting: "API_KEYS" } : { accepted: routing.imsTokens, setting: "IMS_TOKENS" };
   const rule = route.keys ? { accepted: route.keys, setting: `the keys of route ${route.name}` } : general;
   authorize(request.credential, { ...rule, allowUnauthenticated: route.keys === undefined && config.allowUnauthenticated });
-  return { provider: raceTargets(route, callOrder(route, request.conversation), log), config: route.config };
+  return { provider: raceTargets(route, callOrder(route, request.conversation), request.conversation, log), config: route.config };
 }

@@ -3,6 +3,7 @@ import type { Delta, ModelCall, Provider } from "../providers/provider.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import type { RequestLog } from "../stream/request-log.ts";
 import type { Route, Target } from "./parse-models.ts";
+import { settleConversation } from "./call-order.ts";
 import { answered, failed } from "./target-health.ts";
 
 type Batch = readonly Delta[];
@@ -50,7 +51,7 @@ function open(target: Target, call: ModelCall): Attempt {
  * The caller's reply guard still owns the whole call: its first-token budget, idle and total
  * timeouts, FALLBACK_TEXT and the log line.
  */
-export function raceTargets(route: Route, order: readonly Target[], log: RequestLog): Provider {
+export function raceTargets(route: Route, order: readonly Target[], conversation: string | undefined, log: RequestLog): Provider {
   return (call) => {
     let winner: AsyncIterator<Batch> | undefined;
     const race = () =>
@@ -77,6 +78,7 @@ export function raceTargets(route: Route, order: readonly Target[], log: Request
               if (settled) return attempt.abort(LOST);
               for (const other of running) if (other !== attempt) other.abort(LOST);
               answered(target);
+              settleConversation(route, conversation, target);
               winner = attempt.iterator;
               settle(target);
               resolve(result);
