@@ -27,7 +27,6 @@ const REPLY: StreamProfile = { chunks: 20, size: 12, firstMs: 0, gapMs: 20 };
 const KEY = "bench-hedge-upstream-key";
 const API_KEY = "bench-hedge-api-key";
 
-
 export interface HedgeReport {
   routes: Record<string, { ok: number; total: number; ttft: { p50: number; p95: number; p99: number }; cpuMsPerRequest: number; secondRequestShare: number }>;
   loserClosedAfterWinnerMs: { count: number; p50: number; p95: number; p99: number; max: number };
