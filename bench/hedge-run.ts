@@ -6,6 +6,7 @@
 // closed, from the mock's own records (one clock for both requests of a call).
 import type { Bundle } from "./build-bundle.ts";
 import { startMockProcess } from "./mock-process.ts";
+import type { CallRecord } from "./mock-upstream.ts";
 import { treeCpuSeconds } from "./process-tree.ts";
 import { callMany, type CallResult } from "./stream-client.ts";
 import { profileMessage, replyText, type StreamProfile } from "./stream-profile.ts";
@@ -25,14 +26,6 @@ const TARGET_LOSER_CLOSED_MS = 100;
 const REPLY: StreamProfile = { chunks: 20, size: 12, firstMs: 0, gapMs: 20 };
 const KEY = "bench-hedge-upstream-key";
 const API_KEY = "bench-hedge-api-key";
-
-interface CallRecord {
-  call: number;
-  path: string;
-  firstChunkAt: number | null;
-  closedAt: number | null;
-  completed: boolean;
-}
 
 export interface HedgeReport {
   routes: Record<string, { ok: number; total: number; ttft: { p50: number; p95: number; p99: number }; cpuMsPerRequest: number; secondRequestShare: number }>;

@@ -46,7 +46,7 @@ function chunkEvent(model: string, delta: object, finishReason: string | null) {
 }
 
 /** What the hedging run reads back: per request, on the clock of performance.timeOrigin (ms). */
-interface CallRecord {
+export interface CallRecord {
   call: number;
   path: string;
   firstChunkAt: number | null;
