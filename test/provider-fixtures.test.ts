@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../worker/http/api-error.ts";
-import { OpenaiChunkDeltas } from "../worker/providers/openai-chunk-deltas.ts";
+import { OpenaiChunkDeltas } from "../worker/providers/openai-chunks.ts";
 import type { Delta } from "../worker/providers/provider.ts";
 import { wholeReplyEvents } from "../worker/providers/whole-reply-events.ts";
 import { UpstreamEvents } from "../worker/stream/upstream-events.ts";

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OpenaiChunkDeltas } from "../worker/providers/openai-chunk-deltas.ts";
+import { OpenaiChunkDeltas } from "../worker/providers/openai-chunks.ts";
 import { UpstreamEvents } from "../worker/stream/upstream-events.ts";
 import { root } from "./support/paths.ts";
 

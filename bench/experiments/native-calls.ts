@@ -3,7 +3,7 @@
 // and write WRITES times), and bench/native-calls.ts reads workerd's CPU around each request.
 // workerd's clock stands still while JavaScript runs, so timing from inside would read zero.
 import { createParser } from "eventsource-parser";
-import { OpenaiChunkDeltas } from "../../worker/providers/openai-chunk-deltas.ts";
+import { OpenaiChunkDeltas } from "../../worker/providers/openai-chunks.ts";
 import type { Delta } from "../../worker/providers/provider.ts";
 import { ChunkFramer } from "../../worker/stream/chunk-framer.ts";
 

@@ -2,8 +2,7 @@ import { ApiError } from "../http/api-error.ts";
 import type { EventReader } from "../stream/upstream-events.ts";
 import { isRecord } from "../is-record.ts";
 import type { Delta } from "./provider.ts";
-import { OpenaiChunkReader } from "./read-openai-chunk.ts";
-import { usageDelta } from "./usage-delta.ts";
+import { OpenaiChunkReader, usageDelta } from "./openai-chunks.ts";
 
 /**
  * The reader of one Workers AI stream: `{"response": "<text>"}` events, with `usage` on the

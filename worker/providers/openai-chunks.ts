@@ -1,10 +1,24 @@
+// Reading an OpenAI-compatible stream: each event parsed and read field by field into deltas.
+// The Workers AI reader shares the chunk reader and the usage reading, since newer Workers AI
+// models stream OpenAI-style chunks too.
 import { FinishReason } from "../../contracts/openai/finish-reason.ts";
+import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "../is-record.ts";
+import type { EventReader } from "../stream/upstream-events.ts";
 import { LeadingThink } from "./leading-think.ts";
 import type { Delta } from "./provider.ts";
 import { reportedError } from "./reported-error.ts";
 import { ToolCallSlots } from "./tool-call-slots.ts";
-import { usageDelta } from "./usage-delta.ts";
+
+/** No context window holds more tokens; below it, a client adds the two counts exactly. */
+const MAX_TOKEN_COUNT = 2 ** 31;
+const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) < MAX_TOKEN_COUNT;
+
+/** The usage delta of an event's `usage` object (OpenAI and Workers AI name the counts alike), if it has both counts. */
+export const usageDelta = (usage: unknown): Delta | undefined =>
+  isRecord(usage) && isCount(usage.prompt_tokens) && isCount(usage.completion_tokens)
+    ? { kind: "usage", promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }
+    : undefined;
 
 const finishReasons: ReadonlySet<string> = new Set(FinishReason.options);
 const isFinishReason = (reason: string): reason is FinishReason => finishReasons.has(reason);
@@ -56,5 +70,24 @@ export class OpenaiChunkReader {
     for (const part of parts) {
       if (isRecord(part) && part.type === "text" && typeof part.text === "string" && part.text !== "") this.think.text(part.text, batch);
     }
+  }
+}
+
+const notJson = (length: number) =>
+  new ApiError("upstream_error", "The model sent an event that is not JSON.", { detail: `non-JSON data line (${length} chars)` });
+
+/** Reads the events of one OpenAI-compatible stream (vLLM, SGLang, Ollama, DashScope compatible mode, OpenAI) into deltas. */
+export class OpenaiChunkDeltas implements EventReader {
+  private readonly chunks = new OpenaiChunkReader();
+
+  read(data: string, batch: Delta[]): void {
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      throw notJson(data.length);
+    }
+    if (!isRecord(chunk)) throw notJson(data.length);
+    this.chunks.read(chunk, batch);
   }
 }
