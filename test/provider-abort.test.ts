@@ -7,8 +7,8 @@ import { parseConfig, type AiBinding } from "../worker/config.ts";
 import { openaiCompatible } from "../worker/providers/openai-compatible.ts";
 import type { Provider } from "../worker/providers/provider.ts";
 import { workersAi } from "../worker/providers/workers-ai.ts";
-import { RequestLog } from "../worker/stream/request-log.ts";
-import { startReply } from "../worker/stream/start-reply.ts";
+import { RequestLog } from "../worker/request-log.ts";
+import { startReply } from "../worker/reply/start-reply.ts";
 import { startFakeUpstream, upstreamChunk, type FakeUpstream, type Step } from "./support/fake-upstream.ts";
 
 /** Proof that the close happens, not a speed test. */

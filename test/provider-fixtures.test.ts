@@ -8,7 +8,7 @@ import { ApiError } from "../worker/http/api-error.ts";
 import { OpenaiChunkDeltas } from "../worker/providers/openai-chunks.ts";
 import type { Delta } from "../worker/providers/provider.ts";
 import { wholeReplyEvents } from "../worker/providers/whole-reply-events.ts";
-import { UpstreamEvents } from "../worker/stream/upstream-events.ts";
+import { UpstreamEvents } from "../worker/sse/upstream-events.ts";
 import { providerFixtures, type ExpectedReply } from "./fixtures/provider-fixtures.ts";
 import { root } from "./support/paths.ts";
 

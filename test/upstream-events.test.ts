@@ -5,7 +5,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OpenaiChunkDeltas } from "../worker/providers/openai-chunks.ts";
-import { UpstreamEvents } from "../worker/stream/upstream-events.ts";
+import { UpstreamEvents } from "../worker/sse/upstream-events.ts";
 import { root } from "./support/paths.ts";
 
 const MAX_EVENT_BYTES = 1024 * 1024;

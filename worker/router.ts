@@ -10,7 +10,7 @@ import { health } from "./routes/health.ts";
 import { openapiDocument, schemaFile, schemaIndex } from "./routes/schemas.ts";
 import { corsPreflight, withCors } from "./security/cors.ts";
 import { meterFailedAuth } from "./security/rate-limit.ts";
-import { RequestLog } from "./stream/request-log.ts";
+import { RequestLog } from "./request-log.ts";
 import { spec2Route } from "./routing/spec2-route.ts";
 
 /** Spec 2's URLs ({prefix}/ and {prefix}/spec2/<route>) are the only ones whose callers expect Alibaba-style errors. */

@@ -5,7 +5,7 @@
 import { createParser } from "eventsource-parser";
 import { OpenaiChunkDeltas } from "../../worker/providers/openai-chunks.ts";
 import type { Delta } from "../../worker/providers/provider.ts";
-import { ChunkFramer } from "../../worker/stream/chunk-framer.ts";
+import { ChunkFramer } from "../../worker/sse/chunk-framer.ts";
 
 const OPS = 200_000;
 const WRITES = 20_000;

@@ -3,7 +3,7 @@
 // Each variant does the same work (decode, parse every event, JSON.parse, re-frame, encode);
 // only the stream machinery differs. The path's first segment picks the variant.
 import { createParser } from "eventsource-parser";
-import { ChunkFramer } from "../../worker/stream/chunk-framer.ts";
+import { ChunkFramer } from "../../worker/sse/chunk-framer.ts";
 import type { Delta } from "../../worker/providers/provider.ts";
 
 interface Env {

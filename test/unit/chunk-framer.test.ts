@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { schemaViolation } from "../../contracts/conformance/published-schemas.ts";
 import { ApiError } from "../../worker/http/api-error.ts";
-import { ChunkFramer } from "../../worker/stream/chunk-framer.ts";
+import { ChunkFramer } from "../../worker/sse/chunk-framer.ts";
 
 const events = (text: string) =>
   text

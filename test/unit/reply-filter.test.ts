@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCallSettings } from "../../worker/config.ts";
 import type { Delta } from "../../worker/providers/provider.ts";
-import { ReplyFilter } from "../../worker/stream/reply-filter.ts";
+import { ReplyFilter } from "../../worker/reply/reply-filter.ts";
 import { INTERRUPTED_MARKER, InterruptedMarkerStrip } from "../../worker/voice/interrupted-marker.ts";
 
 const filter = (vars: Record<string, string> = {}) => new ReplyFilter(parseCallSettings(vars).voice);

@@ -5,8 +5,8 @@ import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../worker/config.ts";
 import { ApiError } from "../../worker/http/api-error.ts";
 import type { Delta, Provider } from "../../worker/providers/provider.ts";
-import { RequestLog } from "../../worker/stream/request-log.ts";
-import { startReply } from "../../worker/stream/start-reply.ts";
+import { RequestLog } from "../../worker/request-log.ts";
+import { startReply } from "../../worker/reply/start-reply.ts";
 
 const config = (vars: Record<string, string> = {}) => parseConfig({ FIRST_TOKEN_TIMEOUT_MS: "100", IDLE_TIMEOUT_MS: "100", TOTAL_TIMEOUT_MS: "1000", ...vars });
 const call = { messages: [{ role: "user" as const, content: "hi" }], model: "m", options: {} };

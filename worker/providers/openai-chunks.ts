@@ -4,7 +4,7 @@
 import { FinishReason } from "../../contracts/openai/finish-reason.ts";
 import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "../is-record.ts";
-import type { EventReader } from "../stream/upstream-events.ts";
+import type { EventReader } from "../sse/upstream-events.ts";
 import { LeadingThink } from "./leading-think.ts";
 import type { Delta } from "./provider.ts";
 import { reportedError } from "./reported-error.ts";

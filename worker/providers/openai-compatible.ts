@@ -1,6 +1,6 @@
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
-import { UpstreamEvents } from "../stream/upstream-events.ts";
+import { UpstreamEvents } from "../sse/upstream-events.ts";
 import { OpenaiChunkDeltas } from "./openai-chunks.ts";
 import type { ChatOptions, ModelCall, Provider } from "./provider.ts";
 import { upstreamFetch, upstreamUrl } from "./upstream-http.ts";

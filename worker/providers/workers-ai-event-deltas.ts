@@ -1,5 +1,5 @@
 import { ApiError } from "../http/api-error.ts";
-import type { EventReader } from "../stream/upstream-events.ts";
+import type { EventReader } from "../sse/upstream-events.ts";
 import { isRecord } from "../is-record.ts";
 import type { Delta } from "./provider.ts";
 import { OpenaiChunkReader, usageDelta } from "./openai-chunks.ts";

@@ -1,7 +1,7 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
 import { NEEDS_AI_BINDING } from "../readiness.ts";
-import { UpstreamEvents } from "../stream/upstream-events.ts";
+import { UpstreamEvents } from "../sse/upstream-events.ts";
 import { plainText } from "./plain-text.ts";
 import type { ChatOptions, Provider } from "./provider.ts";
 import { WorkersAiEventDeltas } from "./workers-ai-event-deltas.ts";

@@ -10,9 +10,9 @@ import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
 import { chooseModel } from "../routing/choose-model.ts";
 import { knownTurns } from "../providers/known-turns.ts";
-import { collectReply } from "../stream/collect-reply.ts";
-import { RequestLog } from "../stream/request-log.ts";
-import { startReply } from "../stream/start-reply.ts";
+import { collectReply } from "../reply/collect-reply.ts";
+import { RequestLog } from "../request-log.ts";
+import { startReply } from "../reply/start-reply.ts";
 
 /** The model name a Spec 2 call is served under; IMS sends none, so UPSTREAM_MODEL or this. */
 const DEFAULT_MODEL = "ims-llm-edge";

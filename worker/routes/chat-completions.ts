@@ -9,11 +9,11 @@ import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
 import { chooseModel } from "../routing/choose-model.ts";
 import { knownTurns } from "../providers/known-turns.ts";
-import { ChunkFramer } from "../stream/chunk-framer.ts";
-import { collectReply, type Reply } from "../stream/collect-reply.ts";
-import { RequestLog } from "../stream/request-log.ts";
-import { sseResponse } from "../stream/sse-response.ts";
-import { startReply } from "../stream/start-reply.ts";
+import { ChunkFramer } from "../sse/chunk-framer.ts";
+import { collectReply, type Reply } from "../reply/collect-reply.ts";
+import { RequestLog } from "../request-log.ts";
+import { sseResponse } from "../sse/sse-response.ts";
+import { startReply } from "../reply/start-reply.ts";
 
 /** Spec 1: POST {prefix}/chat/completions, an OpenAI chat-completions request, streamed back as SSE. */
 export async function chatCompletions(request: WorkerRequest, env: Env): Promise<Response> {

@@ -3,7 +3,7 @@ import { ApiError } from "../http/api-error.ts";
 import { authorize } from "../http/authorize.ts";
 import type { Provider } from "../providers/provider.ts";
 import { selectProvider } from "../providers/select-provider.ts";
-import type { RequestLog } from "../stream/request-log.ts";
+import type { RequestLog } from "../request-log.ts";
 import { callOrder } from "./call-order.ts";
 import { ANY_ROUTE } from "./parse-models.ts";
 import { raceTargets } from "./race-targets.ts";

@@ -1,7 +1,7 @@
 import { ApiError } from "../http/api-error.ts";
 import type { Delta, ModelCall, Provider } from "../providers/provider.ts";
 import { selectProvider } from "../providers/select-provider.ts";
-import type { RequestLog } from "../stream/request-log.ts";
+import type { RequestLog } from "../request-log.ts";
 import type { Route, Target } from "./parse-models.ts";
 import { settleConversation } from "./call-order.ts";
 import { answered, failed } from "./target-health.ts";

@@ -3,7 +3,7 @@ import type { Delta, ModelCall, Provider } from "../providers/provider.ts";
 import { voiceRequest } from "../voice/voice-request.ts";
 import { ReplyFilter } from "./reply-filter.ts";
 import { ReplyGuard } from "./reply-guard.ts";
-import type { RequestLog } from "./request-log.ts";
+import type { RequestLog } from "../request-log.ts";
 
 export interface StartedReply {
   /** The first batch the model produced (empty if it produced nothing). */

@@ -1,5 +1,5 @@
 import { asApiError } from "../http/api-error.ts";
-import type { StartedReply } from "./start-reply.ts";
+import type { StartedReply } from "../reply/start-reply.ts";
 import type { ChunkFramer } from "./chunk-framer.ts";
 
 const encoder = new TextEncoder();

@@ -3,8 +3,8 @@ import { ApiError, asApiError } from "../http/api-error.ts";
 import { statusOf } from "../http/error-response.ts";
 import type { Delta } from "../providers/provider.ts";
 import type { ReplyFilter } from "./reply-filter.ts";
-import type { Outcome, RequestLog } from "./request-log.ts";
-import { UpstreamEvents } from "./upstream-events.ts";
+import type { Outcome, RequestLog } from "../request-log.ts";
+import { UpstreamEvents } from "../sse/upstream-events.ts";
 
 type Batch = readonly Delta[];
 

@@ -1,6 +1,6 @@
-import { asApiError } from "../http/api-error.ts";
-import { statusOf } from "../http/error-response.ts";
-import type { WorkerRequest } from "../http/worker-request.ts";
+import { asApiError } from "./http/api-error.ts";
+import { statusOf } from "./http/error-response.ts";
+import type { WorkerRequest } from "./http/worker-request.ts";
 
 /** A detail is one short sentence; past this, something unbounded slipped into it, and log lines stay small. */
 const MAX_DETAIL_CHARS = 300;
