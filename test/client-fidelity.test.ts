@@ -1,5 +1,5 @@
 // Each recorded provider stream (test/fixtures/provider-fixtures.ts) played by a real HTTP
-// upstream on 127.0.0.1 and read by two strict clients nobody on the team wrote: the openai
+// upstream on 127.0.0.1 and read by two strict clients this project did not write: the openai
 // SDK's stream helper and the Vercel AI SDK (which validates every chunk with its own schema),
 // once through the worker and once directly. Through the worker each must receive what the
 // fixture says; against the direct reading, every field is equal or a documented difference.
