@@ -2,7 +2,7 @@ import { ApiError } from "./http/api-error.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 import type { ChatTool } from "../contracts/openai/chat-request.ts";
 import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
-import type { SettingName } from "./setting-names.ts";
+import { callStringSettingNames, type SettingName } from "./setting-names.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them (or, self-hosted, the environment). */
 export type Env = { [name in Setting]?: string } & {
@@ -239,33 +239,10 @@ function parseVoiceSettings(env: Env): VoiceSettings {
   };
 }
 /**
- * Every setting parseCallSettings reads, so the routing table can tell a per-target override
- * from a setting that is the deployment's alone. A test holds this list to what the function reads.
+ * Every setting parseCallSettings reads, the AI binding among them, so the routing table can tell
+ * a per-target override from a setting that is the deployment's alone.
  */
-export const callSettingNames = [
-  "MODEL_PROVIDER",
-  "UPSTREAM_BASE_URL",
-  "UPSTREAM_API_KEY",
-  "UPSTREAM_MODEL",
-  "ALLOW_PRIVATE_UPSTREAM",
-  "FIRST_TOKEN_TIMEOUT_MS",
-  "IDLE_TIMEOUT_MS",
-  "TOTAL_TIMEOUT_MS",
-  "UPSTREAM_RETRIES",
-  "FALLBACK_TEXT",
-  "MAX_EVENT_BYTES",
-  "AI",
-  "WORKERS_AI_MODEL",
-  "SYSTEM_PROMPT",
-  "SYSTEM_PROMPT_MODE",
-  "SPEECH_CLEANUP",
-  "HANGUP_TOOL",
-  "HANGUP_TOOL_DESCRIPTION",
-  "INTERRUPTED_MARKER",
-  "DEFAULT_MAX_TOKENS",
-  "DEFAULT_TEMPERATURE",
-  "UPSTREAM_EXTRA_BODY",
-] as const satisfies readonly (keyof Env)[];
+export const callSettingNames = [...callStringSettingNames, "AI"] as const satisfies readonly (keyof Env)[];
 
 /** The call settings read from `env`: the deployment's defaults, or (overlaid) one target's. */
 export function parseCallSettings(env: Env): CallSettings {
