@@ -60,7 +60,10 @@ export class ReplyGuard implements AsyncIterator<Batch> {
       },
       { once: true },
     );
-    this.arm(Math.min(this.deadline, this.endsAt), now);
+    // No later than one idle gap either: every read after the first token has a deadline at
+    // least that far off, so in a reply that keeps to its deadlines this one timer is never
+    // re-armed (the first read after the first token would otherwise move it forward).
+    this.arm(Math.min(this.deadline, now + settings.idleTimeoutMs, this.endsAt), now);
   }
 
   private arm(at: number, now: number) {
@@ -147,6 +150,15 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     if (spoken) this.resolveRead({ done: false, value: spoken });
     else this.rejectRead(this.fail(error));
   };
+
+  /**
+   * Whether the next read ends the reply (after any text the filter still holds): the reply is
+   * over, or the model's stream ended whole. Only the event reader can tell; for any other
+   * provider it is false until the reply is over.
+   */
+  get exhausted(): boolean {
+    return this.over || (this.inner instanceof UpstreamEvents && this.inner.drained);
+  }
 
   /** The first batch. A failure is thrown as it is, so the caller may retry, fall back or fail. */
   async first(): Promise<Batch> {
