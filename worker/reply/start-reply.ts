@@ -8,8 +8,8 @@ import type { RequestLog } from "../request-log.ts";
 export interface StartedReply {
   /** The first batch the model produced (empty if it produced nothing). */
   first: readonly Delta[];
-  /** The rest of the reply, under the same timeouts. */
-  rest: AsyncIterator<readonly Delta[]>;
+  /** The rest of the reply, under the same timeouts; `exhausted` once its next read ends it. */
+  rest: AsyncIterator<readonly Delta[]> & { readonly exhausted: boolean };
   /** Stops the model: aborts its upstream call. An ApiError reason marks the reply failed. */
   stop: (reason?: unknown) => void;
 }

@@ -76,6 +76,8 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   /** A batch was handed out: a broken connection now breaks a reply, not a call. */
   private yielded = false;
   private closed = false;
+  /** The stream ended whole ([DONE], or its end after a finish_reason) and its last batch is out. */
+  private whole = false;
   /** Why the reply failed: the upstream reported an error, or the stream was cut off. */
   private failure: ApiError | undefined;
   /** Where the read in progress answers (see pull). */
@@ -162,6 +164,11 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
     this.rejectRead(error);
   };
 
+  /** Whether the stream ended whole and every batch was handed out: the next read answers done. */
+  get drained(): boolean {
+    return this.whole;
+  }
+
   /** Stops reading: the upstream connection is released. */
   async return(): Promise<IteratorResult<Batch>> {
     this.close();
@@ -187,6 +194,7 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
       // Whatever follows [DONE] or an error is not read: the connection is released at once.
       this.close();
       if (!this.ended && !this.finished) this.failure ??= truncated();
+      this.whole = this.failure === undefined;
     }
     if (out.length > 0) return { done: false, value: out };
     if (this.failure) throw this.failure;
