@@ -18,7 +18,7 @@ import { startReply } from "../reply/start-reply.ts";
 /** Spec 1: POST {prefix}/chat/completions, an OpenAI chat-completions request, streamed back as SSE. */
 export async function chatCompletions(request: WorkerRequest, env: Env): Promise<Response> {
   const config = readConfig(env);
-  const key = openaiKeyOf(request, new URL(request.url));
+  const key = openaiKeyOf(request);
   authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
   const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits));
   checkMessages(messages, "messages", config.limits);
@@ -34,10 +34,9 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   const reply = await startReply(chosen.provider, { messages: knownTurns(messages), model: servedModel, options, ims }, chosen.config, request.signal, log);
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const headers = { "x-request-id": request.requestId };
-  if (stream) return sseResponse(reply, new ChunkFramer(id, created, servedModel, options.stream_options?.include_usage === true), headers);
+  if (stream) return sseResponse(reply, new ChunkFramer(id, created, servedModel, options.stream_options?.include_usage === true), request.requestId);
   const body = completionBody(id, created, servedModel, await collectReply(reply, config.limits.maxReplyChars));
-  return Response.json(body, { headers });
+  return Response.json(body, { headers: { "x-request-id": request.requestId } });
 }
 
 /** The `stream: false` answer: the collected reply as one chat.completion object. */

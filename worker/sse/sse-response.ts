@@ -6,13 +6,15 @@ const encoder = new TextEncoder();
 /** Room for a batch of a few events; a larger batch grows the buffer. */
 const BUFFER_BYTES = 4096;
 
-const SSE_HEADERS = {
+// Built once per isolate: a Response copies a Headers natively, where a plain object's entries
+// are converted and checked one by one on every request (bench/native-calls.ts: 5.5 against 9 µs).
+const SSE_HEADERS = new Headers({
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
   // identity: a compressing proxy would hold events back until its buffer fills.
   "content-encoding": "identity",
   "x-accel-buffering": "no",
-};
+});
 
 /**
  * Writes the reply into the response, one write per batch (that is, per upstream read), each
@@ -69,8 +71,10 @@ async function writeReply(reply: StartedReply, framer: ChunkFramer, writer: Writ
  * and never to move bytes. The bench measured this at a lower CPU cost per request than a
  * pull-based ReadableStream (bench/experiments/stream-variants.ts).
  */
-export function sseResponse(reply: StartedReply, framer: ChunkFramer, headers: Record<string, string>): Response {
+export function sseResponse(reply: StartedReply, framer: ChunkFramer, requestId: string): Response {
   const { readable, writable } = new IdentityTransformStream();
   void writeReply(reply, framer, writable.getWriter());
-  return new Response(readable, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+  const response = new Response(readable, { status: 200, headers: SSE_HEADERS });
+  response.headers.set("x-request-id", requestId);
+  return response;
 }
