@@ -38,12 +38,16 @@ export function authorize(given: string | undefined, rule: SecretRule): void {
   if (!matched) throw new ApiError("invalid_credentials", "The credentials are not valid.");
 }
 
-/** The Spec 1 key: a Bearer token as OpenAI clients send it, or api-key as a header or query parameter (Azure style, which IMS's extra query can carry). */
-export function openaiKeyOf(request: Request, url: URL): string | undefined {
+/**
+ * The Spec 1 key: a Bearer token as OpenAI clients send it, or api-key as a header or query
+ * parameter (Azure style, which IMS's extra query can carry). The URL is parsed only when no
+ * header holds the key.
+ */
+export function openaiKeyOf(request: Request): string | undefined {
   const header = request.headers.get("authorization");
   if (header) {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     return match ? match[1]!.trim() : header.trim();
   }
-  return request.headers.get("api-key") ?? url.searchParams.get("api-key") ?? undefined;
+  return request.headers.get("api-key") ?? new URL(request.url).searchParams.get("api-key") ?? undefined;
 }
