@@ -4,16 +4,18 @@
 // of the rest. The requests run inside the isolate against a stand-in upstream
 // (bench/experiments/request-calls.ts), so there is no network, client or mock in the figure:
 // it prices the per-request path far more precisely than `npm run bench -- --chunks`, whose
-// rounds move by 5-10% on a shared machine.
+// rounds move by 5-10% on a shared machine. With --perf DIR each target's workerd is sampled
+// through the measured rounds into DIR/<target>.data, its harness module copied beside it.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bundleWorker, projectRoot as root } from "../selfhost/bundle-worker.ts";
+import { PERF_V8_FLAGS, recordPerf, type PerfRecording } from "./perf-record.ts";
 import { treeCpuSeconds } from "./process-tree.ts";
 import { startWorkerd, type WorkerdServer } from "./workerd-server.ts";
 
-const { values: flags, positionals: refs } = parseArgs({ options: { rounds: { type: "string" }, requests: { type: "string" } }, allowPositionals: true });
+const { values: flags, positionals: refs } = parseArgs({ options: { rounds: { type: "string" }, requests: { type: "string" }, perf: { type: "string" } }, allowPositionals: true });
 const rounds = Number(flags.rounds ?? 8);
 const requests = Number(flags.requests ?? 2000);
 const into = join(root, ".build", "request-calls");
@@ -44,18 +46,21 @@ function harnessModule(name: string, workerModule: string | undefined): string {
 }
 
 const current = workerAt("current", undefined);
-const targets: { name: string; module: string }[] = [
-  { name: "copy", module: harnessModule("copy", undefined) },
-  { name: "worker", module: harnessModule("current", current.modulePath) },
-  ...refs.map((ref, i) => ({ name: `worker@${ref}`, module: harnessModule(`ref${i}`, workerAt(`ref${i}`, ref).modulePath) })),
+const targets: { name: string; module: string; file: string }[] = [
+  { name: "copy", module: harnessModule("copy", undefined), file: "copy" },
+  { name: "worker", module: harnessModule("current", current.modulePath), file: "worker" },
+  ...refs.map((ref, i) => ({ name: `worker@${ref}`, module: harnessModule(`ref${i}`, workerAt(`ref${i}`, ref).modulePath), file: `ref${i}` })),
 ];
 const servers: WorkerdServer[] = [];
 const cpu: Record<string, number[]> = {};
 try {
   for (const target of targets) {
-    servers.push(await startWorkerd(target.name, { modulePath: target.module, compatibilityDate: current.compatibilityDate, compatibilityFlags: current.compatibilityFlags, vars: {} }));
+    const v8Flags = flags.perf ? PERF_V8_FLAGS : [];
+    servers.push(await startWorkerd(target.name, { modulePath: target.module, compatibilityDate: current.compatibilityDate, compatibilityFlags: current.compatibilityFlags, vars: {}, v8Flags }));
   }
+  let recording: PerfRecording | undefined;
   for (let round = 0; round < rounds; round++) {
+    if (round === 1 && flags.perf) recording = await recordPerf(Object.fromEntries(targets.map((target, i) => [target.file, servers[i]!.pid])), flags.perf);
     for (const [i, target] of targets.entries()) {
       const server = servers[i]!;
       const before = treeCpuSeconds(server.pid);
@@ -65,6 +70,8 @@ try {
       if (round > 0) (cpu[target.name] ??= []).push(treeCpuSeconds(server.pid) - before);
     }
   }
+  await recording?.stop();
+  if (flags.perf) for (const target of targets) copyFileSync(target.module, join(flags.perf, `${target.file}.js`));
 } finally {
   await Promise.all(servers.map((server) => server.stop()));
 }

@@ -55,6 +55,7 @@ const requestUrl = "http://127.0.0.1:8787/v1/chat/completions";
 const logLine = { level: "info", requestId: "3f1c2d8e-8a4b-4c1e-9a55-1b2c3d4e5f60", route: "spec1", provider: "openai", status: 200, outcome: "ok", ttftMs: 1, durationMs: 2, chunks: 2 };
 const sseHeaders = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "content-encoding": "identity", "x-accel-buffering": "no" };
 const keyBytes = encoder.encode("bench-key-0123456789");
+const sharedSseHeaders = new Headers(sseHeaders);
 
 const paths: Record<string, () => void | Promise<void>> = {
   // `event + i` makes each string new, as each batch's events are; concat prices that alone.
@@ -99,6 +100,11 @@ const paths: Record<string, () => void | Promise<void>> = {
   "req-response-headers": perRequest(() => new Response(null, { status: 200, headers: { ...sseHeaders, "x-request-id": "3f1c2d8e" } }).status),
   "req-response-headers-set": perRequest(() => {
     const response = new Response(null, { status: 200, headers: { ...sseHeaders, "x-request-id": "3f1c2d8e" } });
+    response.headers.set("x-request-id", "3f1c2d8e");
+    return response.status;
+  }),
+  "req-response-shared-headers-set": perRequest(() => {
+    const response = new Response(null, { status: 200, headers: sharedSseHeaders });
     response.headers.set("x-request-id", "3f1c2d8e");
     return response.status;
   }),
