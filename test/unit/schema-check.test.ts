@@ -130,6 +130,7 @@ describe("schema-check", () => {
   it("refuses to compile a keyword it does not understand, so a contract cannot silently go unchecked", () => {
     expect(() => compileSchema({ type: "string", pattern: "^a" })).toThrow(/does not understand pattern/);
     expect(() => compileSchema({ type: "object", additionalProperties: false })).toThrow(/additionalProperties/);
+    expect(() => compileSchema({ oneOf: [{ type: "number" }, { type: "integer" }] })).toThrow(/oneOf/);
     expect(() => compileSchema({ $ref: "#/$defs/Nope" })).toThrow(/cannot resolve/);
   });
 
@@ -141,7 +142,6 @@ describe("schema-check", () => {
     [{ enum: ["a", "b"] }, "c", 'must be one of "a", "b"'],
     [{ type: "string", not: { enum: ["a"] } }, "a", "is not valid"],
     [{ anyOf: [{ type: "string" }, { type: ["array", "null"] }] }, 5, "expected string or array or null, got number"],
-    [{ oneOf: [{ type: "number" }, { type: "integer" }] }, 1, "matches more than one of its forms"],
   ])("%j refuses %j: %s", (schema, value, message) => {
     expect(compileSchema(schema)(value)?.message).toBe(message);
   });

@@ -30,7 +30,7 @@ type Check = (value: unknown) => Failure | undefined;
 const KEYWORDS = new Set(["type", "const", "enum", "not", "anyOf", "oneOf", "$ref", "$defs", "items", "minItems", "minimum", "maximum", "properties", "required", "additionalProperties", "propertyNames"]);
 
 /** `{}`: anything. The lenient contracts give it for unknown fields and record values. */
-const isAnything = (schema: unknown) => isRecord(schema) && Object.keys(schema).length === 0;
+const isEmpty = (schema: unknown) => isRecord(schema) && Object.keys(schema).length === 0;
 
 const typeOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "array" : typeof value);
 
@@ -57,21 +57,21 @@ function unionFailure(failures: readonly Failure[], value: unknown): Failure {
 /** Compiles `root` (with its own $defs) into one check. */
 export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
   const defs = (root.$defs ?? {}) as Record<string, JsonSchema>;
-  const compiledDefs = new Map<string, Check>();
-  const resolve = (schema: JsonSchema): JsonSchema =>
-    typeof schema.$ref === "string" ? resolve(defs[schema.$ref.replace("#/$defs/", "")] ?? unknownRef(schema.$ref)) : schema;
+  const resolve = (schema: JsonSchema): JsonSchema => {
+    if (typeof schema.$ref !== "string") return schema;
+    const target = defs[schema.$ref.replace("#/$defs/", "")];
+    if (!target) throw new Error(`schema-check cannot resolve ${schema.$ref}`);
+    return resolve(target);
+  };
 
   function compile(schema: JsonSchema): Check {
     const unknown = Object.keys(schema).filter((keyword) => !KEYWORDS.has(keyword));
     if (unknown.length > 0) throw new Error(`schema-check does not understand ${unknown.join(", ")}`);
-    if (typeof schema.$ref === "string") {
-      const name = schema.$ref.replace("#/$defs/", "");
-      if (!(name in defs)) unknownRef(schema.$ref);
-      return (value) => {
-        let check = compiledDefs.get(name);
-        if (!check) compiledDefs.set(name, (check = compile(defs[name]!)));
-        return check(value);
-      };
+    if (schema.$ref !== undefined) {
+      // Compiled on first use, so a definition that refers to itself cannot loop here.
+      const target = resolve(schema);
+      let check: Check | undefined;
+      return (value) => (check ??= compile(target))(value);
     }
     // Checked in this order, as Zod reports them: the type, then the value, then what it holds.
     const checks: Check[] = [];
@@ -81,8 +81,8 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
       const values = schema.enum as unknown[];
       checks.push((value) => (values.includes(value) ? undefined : { path: [], message: `must be one of ${quoted(values)}` }));
     }
-    if (typeof schema.minimum === "number") checks.push(bound(schema.minimum, (value, limit) => value >= limit, "at least"));
-    if (typeof schema.maximum === "number") checks.push(bound(schema.maximum, (value, limit) => value <= limit, "at most"));
+    if (typeof schema.minimum === "number") checks.push(bound(schema.minimum, "at least"));
+    if (typeof schema.maximum === "number") checks.push(bound(schema.maximum, "at most"));
     if (typeof schema.minItems === "number") checks.push(minItems(schema.minItems));
     if (schema.items !== undefined) checks.push(itemsCheck(compile(schema.items as JsonSchema)));
     if (schema.properties !== undefined || schema.additionalProperties !== undefined || schema.propertyNames !== undefined) checks.push(objectCheck(schema));
@@ -92,14 +92,7 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
       const not = compile(schema.not as JsonSchema);
       checks.push((value) => (not(value) ? undefined : { path: [], message: "is not valid" }));
     }
-    if (checks.length === 1) return checks[0]!;
-    return (value) => {
-      for (const check of checks) {
-        const failure = check(value);
-        if (failure) return failure;
-      }
-      return undefined;
-    };
+    return checks.length === 1 ? checks[0]! : (value) => firstFailure(checks, value);
   }
 
   function objectCheck(schema: JsonSchema): Check {
@@ -108,8 +101,9 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
     // Request contracts are loose objects and string-keyed records: what they allow beside their
     // fields is anything, under any name a JSON object can have. Anything stricter is not understood.
     const { additionalProperties: extra, propertyNames: names } = schema;
-    if (extra !== undefined && !isAnything(extra)) throw new Error("schema-check understands only additionalProperties: {}");
-    if (names !== undefined && !(isRecord(names) && names.type === "string" && Object.keys(names).length === 1)) throw new Error('schema-check understands only propertyNames: {"type": "string"}');
+    if ((extra !== undefined && !isEmpty(extra)) || (names !== undefined && !(isRecord(names) && names.type === "string" && Object.keys(names).length === 1))) {
+      throw new Error("schema-check understands only additionalProperties: {} and propertyNames: {type: string}");
+    }
     return (value) => {
       if (!isRecord(value)) return undefined;
       for (const [key, check] of properties) {
@@ -122,26 +116,18 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
   }
 
   /**
-   * Exactly one form. When every form is an object that fixes the same required field to a
-   * constant (a Zod discriminated union), that field picks the form, so only one is checked.
+   * A Zod discriminated union: objects that each fix the same required field to a constant, so
+   * that field picks the one form to check (and "exactly one" holds by construction). A oneOf
+   * of any other kind is not understood.
    */
   function oneOfCheck(forms: readonly JsonSchema[]): Check {
     const resolved = forms.map(resolve);
     const constOf = (form: JsonSchema, key: string) => ((form.properties as Record<string, JsonSchema> | undefined)?.[key] ?? {}).const;
-    const first = resolved[0]?.properties as Record<string, unknown> | undefined;
-    const key = Object.keys(first ?? {}).find((candidate) =>
+    const key = Object.keys((resolved[0]?.properties ?? {}) as object).find((candidate) =>
       resolved.every((form) => ((form.required ?? []) as string[]).includes(candidate) && constOf(form, candidate) !== undefined),
     );
-    const checks = forms.map(compile);
-    if (key === undefined) {
-      return (value) => {
-        const failures = checks.map((check) => check(value));
-        const passed = failures.filter((failure) => failure === undefined).length;
-        if (passed === 1) return undefined;
-        return passed === 0 ? unionFailure(failures as Failure[], value) : { path: [], message: "matches more than one of its forms" };
-      };
-    }
-    const byValue = new Map(resolved.map((form, i) => [constOf(form, key), checks[i]!]));
+    if (key === undefined) throw new Error("schema-check understands only a oneOf of objects told apart by a constant field");
+    const byValue = new Map(resolved.map((form) => [constOf(form, key), compile(form)]));
     const values = [...byValue.keys()];
     return (value) => {
       if (!isRecord(value)) return { path: [], message: `expected object, got ${typeOf(value)}`, expected: "object" };
@@ -151,6 +137,14 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
   }
 
   return compile(root);
+}
+
+function firstFailure(checks: readonly Check[], value: unknown): Failure | undefined {
+  for (const check of checks) {
+    const failure = check(value);
+    if (failure) return failure;
+  }
+  return undefined;
 }
 
 function typeCheck(type: string | readonly string[]): Check {
@@ -182,12 +176,8 @@ function itemsCheck(check: Check): Check {
   };
 }
 
-const bound = (limit: number, holds: (value: number, limit: number) => boolean, words: string): Check => (value) =>
-  typeof value !== "number" || holds(value, limit) ? undefined : { path: [], message: `must be ${words} ${limit}` };
+const bound = (limit: number, kind: "at least" | "at most"): Check => (value) =>
+  typeof value !== "number" || (kind === "at least" ? value >= limit : value <= limit) ? undefined : { path: [], message: `must be ${kind} ${limit}` };
 
 const minItems = (limit: number): Check => (value) =>
   !Array.isArray(value) || value.length >= limit ? undefined : { path: [], message: `must have at least ${limit} item(s)` };
-
-function unknownRef(ref: string): never {
-  throw new Error(`schema-check cannot resolve ${ref}`);
-}
