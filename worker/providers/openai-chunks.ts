@@ -65,6 +65,11 @@ export class OpenaiChunkReader {
     if (usage) batch.push(usage);
   }
 
+  /** At [DONE], which some servers send without a finish_reason: text held as a possible <think> is spoken. */
+  end(batch: Delta[]): void {
+    this.think.end(batch);
+  }
+
   /** Content as an array of parts (Mistral's, some proxies'): its text parts; thinking parts are left out. */
   private parts(parts: readonly unknown[], batch: Delta[]) {
     for (const part of parts) {
@@ -89,5 +94,9 @@ export class OpenaiChunkDeltas implements EventReader {
     }
     if (!isRecord(chunk)) throw notJson(data.length);
     this.chunks.read(chunk, batch);
+  }
+
+  end(batch: Delta[]): void {
+    this.chunks.end(batch);
   }
 }
