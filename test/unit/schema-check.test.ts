@@ -156,6 +156,8 @@ describe("schema-check", () => {
     expect(check({ kind: "a" })).toEqual({ path: ["n"], message: "is required" });
     expect(check({ kind: "b", n: "not checked" })).toBeUndefined();
     expect(check({ kind: "c" })).toEqual({ path: ["kind"], message: 'must be one of "a", "b"' });
+    expect(check({ kind: 1 })).toEqual({ path: ["kind"], message: "expected string, got number" });
+    expect(check({})).toEqual({ path: ["kind"], message: "is required" });
     expect(check([])).toMatchObject({ path: [], message: "expected object, got array" });
   });
 

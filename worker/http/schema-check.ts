@@ -131,8 +131,13 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
     const values = [...byValue.keys()];
     return (value) => {
       if (!isRecord(value)) return { path: [], message: `expected object, got ${typeOf(value)}`, expected: "object" };
-      const check = byValue.get(value[key]);
-      return check ? check(value) : { path: [key], message: `must be one of ${quoted(values)}` };
+      const picked = value[key];
+      const check = byValue.get(picked);
+      if (check) return check(value);
+      // Said as precisely as a single field's check would: missing, of the wrong type, or not one of the values.
+      if (picked === undefined) return { path: [key], message: "is required" };
+      if (!values.some((one) => typeOf(one) === typeOf(picked))) return { path: [key], message: `expected ${typeOf(values[0])}, got ${typeOf(picked)}` };
+      return { path: [key], message: `must be one of ${quoted(values)}` };
     };
   }
 
