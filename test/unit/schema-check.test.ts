@@ -132,6 +132,7 @@ describe("schema-check", () => {
     expect(notUnderstood({ type: "object", properties: { a: { type: "string", pattern: "^a" } } })).toEqual(["#/properties/a: keyword pattern"]);
     expect(notUnderstood({ type: "object", additionalProperties: false })).toEqual(["#: additionalProperties other than {}"]);
     expect(notUnderstood({ type: "object", propertyNames: { minLength: 1 } })).toEqual(["#: propertyNames other than {type: string}"]);
+    expect(notUnderstood({ type: "object", required: ["a"] })).toEqual(["#: required field a has no properties entry"]);
     expect(notUnderstood({ items: { $ref: "#/$defs/Nope" } })).toEqual(["#/items: $ref #/$defs/Nope does not resolve"]);
     expect(notUnderstood({ anyOf: [{ oneOf: [{ type: "number" }, { type: "integer" }] }] })).toEqual(["#/anyOf/0: a oneOf no constant field tells apart"]);
     expect(notUnderstood({ $defs: { A: { format: "email" } }, $ref: "#/$defs/A" })).toEqual(["#/$defs/A: keyword format"]);

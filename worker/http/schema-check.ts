@@ -198,6 +198,8 @@ export function notUnderstood(root: JsonSchema): string[] {
     const { additionalProperties: extra, propertyNames: names } = schema;
     if (extra !== undefined && !isEmpty(extra)) problems.push(`${where}: additionalProperties other than {}`);
     if (names !== undefined && !(isRecord(names) && names.type === "string" && Object.keys(names).length === 1)) problems.push(`${where}: propertyNames other than {type: string}`);
+    const fields = Object.keys((schema.properties ?? {}) as object);
+    for (const name of (schema.required ?? []) as string[]) if (!fields.includes(name)) problems.push(`${where}: required field ${name} has no properties entry`);
     if (Array.isArray(schema.oneOf) && discriminator((schema.oneOf as JsonSchema[]).map(resolved)) === undefined) problems.push(`${where}: a oneOf no constant field tells apart`);
     for (const [name, sub] of Object.entries((schema.properties ?? {}) as object)) visit(sub, `${where}/properties/${name}`);
     for (const keyword of ["items", "not"]) if (schema[keyword] !== undefined) visit(schema[keyword], `${where}/${keyword}`);
