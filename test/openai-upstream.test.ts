@@ -5,7 +5,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fullExtendData } from "../contracts/conformance/ims-requests.ts";
 import { schemaViolation } from "../contracts/conformance/published-schemas.ts";
-import { startFakeUpstream, textReply, type FakeUpstream } from "./support/fake-upstream.ts";
+import { sseEvents, startFakeUpstream, textReply, upstreamChunk, type FakeUpstream } from "./support/fake-upstream.ts";
 import { root } from "./support/paths.ts";
 import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from "./support/start-worker.ts";
 
@@ -70,6 +70,28 @@ describe("openai provider, happy path", () => {
     expect(body).toEqual({ model: "my-model", messages: conversation, stream: true, temperature: 0.3 });
     expect(received.body).not.toContain("extendData");
     expect(received.body).not.toContain(TEST_API_KEY);
+  });
+
+  it("sends a batch as soon as the upstream sends it, and ends with the last batch, its finish and one [DONE]", async () => {
+    const [role, hello, there, stop, done] = sseEvents([upstreamChunk({ role: "assistant", content: "" }), upstreamChunk({ content: "Hello" }), upstreamChunk({ content: " there" }), upstreamChunk({}, "stop")]);
+    upstream.reply({ body: [role! + hello!, { wait: 1000 }, there! + stop! + done!] });
+    const response = await fetch(`${worker.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "Hi" }] }),
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const reads: { at: number; text: string }[] = [];
+    for (let read = await reader.read(); !read.done; read = await reader.read()) reads.push({ at: performance.now(), text: decoder.decode(read.value, { stream: true }) });
+    const all = reads.map((read) => read.text).join("");
+    const helloAt = reads.find((read) => read.text.includes('"Hello"'))!.at;
+    const doneAt = reads.find((read) => read.text.includes("[DONE]"))!.at;
+    // Not held back until the upstream ends: the first text is out while the upstream still waits.
+    expect(doneAt - helloAt).toBeGreaterThan(500);
+    expect(all.indexOf('" there"')).toBeLessThan(all.indexOf('"finish_reason":"stop"'));
+    expect(all.match(/\[DONE\]/g)).toHaveLength(1);
+    expect(all.endsWith("data: [DONE]\n\n")).toBe(true);
   });
 
   it("answers a Spec 2 call with the same text, as {Text}, without sending IMS context upstream", async () => {

@@ -28,6 +28,29 @@ describe("batches", () => {
   });
 });
 
+describe("drained: whether the next read ends the stream", () => {
+  const encoder = new TextEncoder();
+  const event = (content: string, finish: string | null = null) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+  const reads = (...texts: string[]) => async () => streamOf(texts.map((text) => encoder.encode(text)));
+
+  it("is true once the batch that held [DONE] is out, and only then", async () => {
+    const events = new UpstreamEvents(reads(event("Hel"), `${event("lo", "stop")}data: [DONE]\n\n`), new OpenaiChunkDeltas(), MAX_EVENT_BYTES);
+    expect((await events.next()).done).toBe(false);
+    expect(events.drained).toBe(false);
+    expect((await events.next()).done).toBe(false);
+    expect(events.drained).toBe(true);
+    expect((await events.next()).done).toBe(true);
+  });
+
+  it("stays false for a stream that was cut off, which fails on the next read", async () => {
+    const events = new UpstreamEvents(reads(event("Hel")), new OpenaiChunkDeltas(), MAX_EVENT_BYTES);
+    expect((await events.next()).done).toBe(false);
+    expect(events.drained).toBe(false);
+    await expect(events.next()).rejects.toMatchObject({ code: "upstream_error" });
+    expect(events.drained).toBe(false);
+  });
+});
+
 describe("how an upstream stream ends", () => {
   const encoder = new TextEncoder();
   const chunk = (content: string, finish?: string) =>
