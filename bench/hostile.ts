@@ -6,11 +6,15 @@
 // 3. The capped heap: workerd with V8's heap capped at 128 MiB (Cloudflare's isolate limit)
 //    serving 20 concurrent requests at the default MAX_BODY_BYTES must complete them all.
 // --baseline REF measures the worker at a git ref beside the current one (flood and memory).
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { parseConfig } from "../worker/config.ts";
 import { buildBundle, buildBundleAt, type Bundle } from "./build-bundle.ts";
+import { EMPTY_PART, floodBody as makeFloodBody, refused as refusedRequest } from "./flood-body.ts";
 import { startMockProcess } from "./mock-process.ts";
 import { treeCpuSeconds } from "./process-tree.ts";
 import { startWorkerd, type WorkerdServer } from "./workerd-server.ts";
@@ -33,19 +37,9 @@ const NORMAL_CALLS = 60;
 const { values: args } = parseArgs({ options: { baseline: { type: "string" }, rounds: { type: "string", default: "3" }, "capped-bytes": { type: "string" }, "capped-only": { type: "boolean" } } });
 const rounds = Number(args.rounds);
 
-/** One empty named part, as the fuzzer that found this sent them. */
-const EMPTY_PART = '--b\r\ncontent-disposition: form-data; name="f"\r\n\r\n\r\n';
-const emptyParts = (bytes: number) => EMPTY_PART.repeat(Math.floor((bytes - 5) / EMPTY_PART.length)) + "--b--";
-const floodBody = emptyParts(DEFAULT_MAX_BODY_BYTES - 1024);
+const floodBody = makeFloodBody(DEFAULT_MAX_BODY_BYTES - 1024);
 const normalForm = () => new URLSearchParams({ Message: JSON.stringify([{ role: "user", content: "hello" }]), Token: IMS_TOKEN, ExtendData: "{}" });
-
-/** The flood: a body of many empty named parts without a token; or (drained) the same bytes to Spec 1 without a key, which is never parsed. */
-async function refused(url: string, drained = false): Promise<number> {
-  const path = drained ? "/v1/chat/completions" : "/";
-  const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": drained ? "application/json" : "multipart/form-data; boundary=b" }, body: floodBody });
-  await response.arrayBuffer();
-  return response.status;
-}
+const refused = (url: string, drained = false) => refusedRequest(url, floodBody, drained);
 
 async function normal(url: string): Promise<number> {
   const started = performance.now();
@@ -69,19 +63,56 @@ async function refusedCpuMs(server: WorkerdServer, drained = false): Promise<{ c
   return { cpuMs: ((treeCpuSeconds(server.pid) - before) * 1000) / FLOOD_REQUESTS, statuses: [...statuses].map(([s, n]) => `${s}x${n}`).join(" ") };
 }
 
+/** Where the flooding clients run, and what they flood. */
+interface Flood {
+  flooders: number;
+  /** In the bench's own process: how the bench measured before; its uploads stall the timing loop. */
+  inBench?: boolean;
+  /** To Spec 1 without a key: refused before reading, only drained. */
+  drained?: boolean;
+}
+
+/** Starts the flooders in a process of their own and resolves once they send; stop() ends them. */
+async function floodProcess(url: string, { flooders, drained }: Flood): Promise<{ stop: () => Promise<string> }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "flood-process.ts"), url, String(flooders), String(floodBody.length), drained ? "drained" : ""], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  if ((await lines.next()).value !== "flooding") throw new Error("the flood process did not start");
+  return {
+    stop: async () => {
+      child.kill("SIGTERM");
+      const { requests, statuses } = JSON.parse((await lines.next()).value as string) as { requests: number; statuses: Record<string, number> };
+      return `${requests} refused (${Object.entries(statuses).map(([s, n]) => `${s}x${n}`).join(" ")})`;
+    },
+  };
+}
+
 /** A normal caller's p50 while `flooders` clients send refused bodies back to back. */
-async function normalP50(server: WorkerdServer, flooders: number): Promise<number> {
+async function normalP50(server: WorkerdServer, flood: Flood): Promise<number> {
   let flooding = true;
-  const floods = Array.from({ length: flooders }, async () => {
-    while (flooding) await refused(server.url).catch(() => 0);
+  const inBench = Array.from({ length: flood.inBench ? flood.flooders : 0 }, async () => {
+    while (flooding) await refused(server.url, flood.drained).catch(() => 0);
   });
+  const apart = flood.inBench || flood.flooders === 0 ? undefined : await floodProcess(server.url, flood);
   await new Promise((resolve) => setTimeout(resolve, 200));
   const times: number[] = [];
   for (let i = 0; i < NORMAL_CALLS; i++) times.push(await normal(server.url));
   flooding = false;
-  await Promise.all(floods);
+  await Promise.all(inBench);
+  const tally = await apart?.stop();
+  if (tally?.includes("reset")) console.log(`  ${flood.flooders} flooder(s)${flood.drained ? ", drained" : ""}: ${tally}`);
   return p50(times);
 }
+
+/** The floods each normal-caller p50 is measured beside; the first is none. */
+const FLOODS: Record<string, Flood> = {
+  alone: { flooders: 0 },
+  "1 flooder": { flooders: 1 },
+  "4 flooders": { flooders: 4 },
+  "1 flooder, drained": { flooders: 1, drained: true },
+  "4 flooders, drained": { flooders: 4, drained: true },
+  "1 flooder in the bench's process": { flooders: 1, inBench: true },
+  "4 flooders in the bench's process": { flooders: 4, inBench: true },
+};
 
 /** A Spec 1 multimodal request of about `bytes`: one base64 image, as IMS's MLLM node sends. */
 function imageRequest(bytes: number): string {
@@ -127,7 +158,7 @@ async function memoryMultiple(name: string, bundle: Bundle, bytes: number): Prom
 /** On the openai provider, as deployed: the request is re-serialised for the upstream, which costs its own copies. */
 async function cappedRun(bundle: Bundle, bytes: number): Promise<string> {
   const mock = await startMockProcess(UPSTREAM_KEY);
-  const upstream = { MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, ALLOW_PRIVATE_UPSTREAM: "true" };
+  const upstream = { MODEL_PROVIDER: "openai", UPSTREAM_MODEL: "m", UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, ALLOW_PRIVATE_UPSTREAM: "true" };
   const server = await start("capped", bundle, { ...upstream, MAX_BODY_BYTES: String(bytes) }, [`--max-old-space-size=${HEAP_CAP_MIB}`]).catch(async (error: unknown) => {
     await mock.stop();
     throw error;
@@ -151,17 +182,17 @@ console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(" ")}; defau
 let failed = false;
 if (!args["capped-only"]) {
   const servers = await Promise.all(targets.map(([name, bundle]) => start(name.replace(/\W/g, "-"), bundle)));
-  const flood: Record<string, { cpuMs: number[]; drainedCpuMs: number[]; statuses: string; p50: Record<number, number[]> }> = {};
+  const flood: Record<string, { cpuMs: number[]; drainedCpuMs: number[]; statuses: string; p50: Record<string, number[]> }> = {};
   try {
     for (let round = 0; round < rounds; round++) {
       for (const [i, [name]] of targets.entries()) {
         const server = servers[i]!;
-        const entry = (flood[name] ??= { cpuMs: [], drainedCpuMs: [], statuses: "", p50: { 0: [], 1: [], 4: [] } });
+        const entry = (flood[name] ??= { cpuMs: [], drainedCpuMs: [], statuses: "", p50: Object.fromEntries(Object.keys(FLOODS).map((name) => [name, []])) });
         const { cpuMs, statuses } = await refusedCpuMs(server);
         entry.cpuMs.push(cpuMs);
         entry.drainedCpuMs.push((await refusedCpuMs(server, true)).cpuMs);
         entry.statuses = statuses;
-        for (const flooders of [0, 1, 4]) entry.p50[flooders]!.push(await normalP50(server, flooders));
+        for (const [floodName, flood] of Object.entries(FLOODS)) entry.p50[floodName]!.push(await normalP50(server, flood));
       }
     }
   } finally {
@@ -169,8 +200,13 @@ if (!args["capped-only"]) {
   }
   for (const [name, entry] of Object.entries(flood)) {
     const cpu = p50(entry.cpuMs);
-    const [alone, one, four] = [0, 1, 4].map((n) => p50(entry.p50[n]!));
-    console.log(`${name}: refused flood body: ${cpu.toFixed(2)} ms CPU per request (${entry.statuses}; the same bytes refused unread on Spec 1: ${p50(entry.drainedCpuMs).toFixed(2)} ms); normal caller p50 ${alone!.toFixed(1)} ms alone, ${one!.toFixed(1)} ms beside 1 flooder (${(one! / alone!).toFixed(2)}x), ${four!.toFixed(1)} ms beside 4 (${(four! / alone!).toFixed(2)}x)`);
+    const [alone, ...beside] = Object.keys(FLOODS).map((floodName) => p50(entry.p50[floodName]!));
+    const ratios = Object.keys(FLOODS)
+      .slice(1)
+      .map((floodName, i) => `${floodName} ${beside[i]!.toFixed(1)} ms (${(beside[i]! / alone!).toFixed(2)}x)`);
+    console.log(`${name}: refused flood body: ${cpu.toFixed(2)} ms CPU per request (${entry.statuses}; the same bytes refused unread on Spec 1: ${p50(entry.drainedCpuMs).toFixed(2)} ms)`);
+    console.log(`${name}: normal caller p50 ${alone!.toFixed(1)} ms alone; beside ${ratios.join("; ")}`);
+    const one = beside[0]!;
     if (name === "worker" && (cpu > MAX_REFUSED_CPU_MS || one! > 2 * alone!)) failed = true;
   }
   for (const [name, bundle] of targets) {

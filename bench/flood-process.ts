@@ -1,0 +1,26 @@
+// The flooding clients of bench:hostile, in a Node process of their own: a real attacker is
+// another machine, and a 2 MiB upload sent from the bench's own process would stall the event
+// loop that times the normal caller, counting the client's own cost as the worker's.
+// Usage: node bench/flood-process.ts <url> <clients> <bytes> [drained]. Prints one line once
+// flooding, and on SIGTERM one JSON line {requests, statuses} before it exits.
+import { floodBody, refused } from "./flood-body.ts";
+
+const [url, clients, bytes, drained] = process.argv.slice(2);
+const body = floodBody(Number(bytes));
+let flooding = true;
+let requests = 0;
+const statuses: Record<string, number> = {};
+const loops = Array.from({ length: Number(clients) }, async () => {
+  while (flooding) {
+    const status = await refused(url!, body, drained === "drained").catch(() => "reset");
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    requests++;
+  }
+});
+process.once("SIGTERM", async () => {
+  flooding = false;
+  await Promise.all(loops);
+  console.log(JSON.stringify({ requests, statuses }));
+  process.exit(0);
+});
+console.log("flooding");
