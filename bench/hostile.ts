@@ -7,8 +7,8 @@
 //    serving 20 concurrent requests at the default MAX_BODY_BYTES must complete them all.
 // --baseline REF measures the worker at a git ref beside the current one (flood and memory).
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -177,15 +177,20 @@ async function cappedRun(bundle: Bundle, bytes: number): Promise<string> {
 
 const targets: [string, Bundle][] = [["worker", buildBundle()]];
 if (args.baseline) targets.push([`worker@${args.baseline}`, buildBundleAt(args.baseline)]);
+/** The flood's floor: the same runtime reading every body natively and doing nothing else. */
+const floorModule = join(import.meta.dirname, "..", ".build", "bench", "refusing-floor", "index.js");
+mkdirSync(dirname(floorModule), { recursive: true });
+copyFileSync(join(import.meta.dirname, "refusing-floor-worker.js"), floorModule);
+const floodTargets: [string, Bundle][] = [...targets, ["floor", { ...targets[0]![1], modulePath: floorModule }]];
 
 console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(" ")}; default MAX_BODY_BYTES ${DEFAULT_MAX_BODY_BYTES}; flood body ${floodBody.length} bytes of ${Math.floor(floodBody.length / EMPTY_PART.length)} empty parts`);
 let failed = false;
 if (!args["capped-only"]) {
-  const servers = await Promise.all(targets.map(([name, bundle]) => start(name.replace(/\W/g, "-"), bundle)));
+  const servers = await Promise.all(floodTargets.map(([name, bundle]) => start(name.replace(/\W/g, "-"), bundle)));
   const flood: Record<string, { cpuMs: number[]; drainedCpuMs: number[]; statuses: string; p50: Record<string, number[]> }> = {};
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [i, [name]] of targets.entries()) {
+      for (const [i, [name]] of floodTargets.entries()) {
         const server = servers[i]!;
         const entry = (flood[name] ??= { cpuMs: [], drainedCpuMs: [], statuses: "", p50: Object.fromEntries(Object.keys(FLOODS).map((name) => [name, []])) });
         const { cpuMs, statuses } = await refusedCpuMs(server);
@@ -203,7 +208,7 @@ if (!args["capped-only"]) {
     const [alone, ...beside] = Object.keys(FLOODS).map((floodName) => p50(entry.p50[floodName]!));
     const ratios = Object.keys(FLOODS)
       .slice(1)
-      .map((floodName, i) => `${floodName} ${beside[i]!.toFixed(1)} ms (${(beside[i]! / alone!).toFixed(2)}x)`);
+      .map((floodName, i) => `${floodName} ${beside[i]!.toFixed(1)} ms (${(beside[i]! / alone!).toFixed(2)}x, +${(beside[i]! - alone!).toFixed(1)} ms)`);
     console.log(`${name}: refused flood body: ${cpu.toFixed(2)} ms CPU per request (${entry.statuses}; the same bytes refused unread on Spec 1: ${p50(entry.drainedCpuMs).toFixed(2)} ms)`);
     console.log(`${name}: normal caller p50 ${alone!.toFixed(1)} ms alone; beside ${ratios.join("; ")}`);
     const one = beside[0]!;

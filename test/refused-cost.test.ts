@@ -3,7 +3,7 @@
 // 14 ms of CPU, several times a native read of the same bytes, during which every other caller
 // of the isolate waited. Each case compares workerd's CPU with a worker that reads the same
 // body natively, in interleaved rounds, so the ratio holds on a loaded machine.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -23,20 +23,12 @@ const MAX_RATIO = 2;
 /** Pieces of a chunked upload: large, so the client's own cost stays small. */
 const PIECE_BYTES = 64 * 1024;
 
-/** The reference: it reads each POST's body natively (arrayBuffer(), in the runtime) and refuses it. */
-const NATIVE_READ_WORKER = `export default {
-  async fetch(request) {
-    if (request.method !== "POST") return new Response("ready");
-    await request.arrayBuffer();
-    return new Response("refused", { status: 413 });
-  },
-};`;
-
 const scratch = mkdtempSync(join(tmpdir(), "refused-cost-"));
 let worker: WorkerdServer;
 let native: WorkerdServer;
 beforeAll(async () => {
-  writeFileSync(join(scratch, "native-read.js"), NATIVE_READ_WORKER);
+  // The reference reads each body natively and refuses it; copied, as workerd writes its config beside the module.
+  copyFileSync(join(root, "bench", "refusing-floor-worker.js"), join(scratch, "native-read.js"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
   const runtime = { compatibilityDate: String(workerOptions.compatibilityDate), compatibilityFlags: workerOptions.compatibilityFlags as string[] };
   worker = await startWorkerd("refused-cost-worker", { ...runtime, modulePath: join(builtWorkerDir, "index.js"), vars: { API_KEYS: TEST_API_KEY, IMS_TOKENS: TEST_IMS_TOKEN } });
