@@ -2,10 +2,12 @@
 // 1. A flood of unauthenticated Spec 2 multipart bodies of many empty parts: CPU per refused
 //    request (the worker's process tree, as the main bench measures it), and the p50 latency
 //    of a normal caller beside 0, 1 and 4 flooding clients.
-// 2. Memory: workerd's peak RSS for one request of MAX_BODY_BYTES, as a multiple of the body.
+// 2. Memory: workerd's peak RSS growth per Spec 1 request (openai provider, several at once), as a
+//    multiple of the body.
 // 3. The capped heap: workerd with V8's heap capped at 128 MiB (Cloudflare's isolate limit)
 //    serving 20 concurrent requests at the default MAX_BODY_BYTES must complete them all.
-// --baseline REF measures the worker at a git ref beside the current one (flood and memory).
+// --baseline REF measures the worker at a git ref beside the current one (flood and memory);
+// --only flood|memory|capped runs one part; --capped-bytes a,b tries the capped run at other sizes.
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -34,7 +36,9 @@ const MAX_REFUSED_CPU_MS = 20;
 const FLOOD_REQUESTS = 40;
 const NORMAL_CALLS = 60;
 
-const { values: args } = parseArgs({ options: { baseline: { type: "string" }, rounds: { type: "string", default: "3" }, "capped-bytes": { type: "string" }, "capped-only": { type: "boolean" } } });
+const { values: args } = parseArgs({ options: { baseline: { type: "string" }, rounds: { type: "string", default: "3" }, "capped-bytes": { type: "string" }, only: { type: "string" } } });
+/** --only flood|memory|capped runs one part of the three. */
+const runs = (part: string) => args.only === undefined || args.only === part;
 const rounds = Number(args.rounds);
 
 const floodBody = makeFloodBody(DEFAULT_MAX_BODY_BYTES - 1024);
@@ -139,27 +143,41 @@ const peakRssBytes = (pid: number) => {
 const start = (name: string, bundle: Bundle, extra: Record<string, string> = {}, v8Flags: string[] = []) =>
   startWorkerd(name, { ...bundle, vars: { ...bundle.vars, API_KEYS: API_KEY, IMS_TOKENS: IMS_TOKEN, ...extra }, v8Flags });
 
-/** Peak RSS growth of a fresh workerd serving one request of `bytes`, as a multiple of `bytes`. */
-async function memoryMultiple(name: string, bundle: Bundle, bytes: number): Promise<number> {
-  const server = await start(name, bundle, { MAX_BODY_BYTES: String(bytes + 1024) });
-  try {
-    const body = imageRequest(bytes);
-    // A small request first, so the JIT and the connection are not counted as the body's.
-    await spec1(server.url, imageRequest(4096));
-    const before = peakRssBytes(server.pid);
-    const status = await spec1(server.url, body);
-    if (status !== 200) throw new Error(`${name}: a ${bytes}-byte request got ${status}`);
-    return (peakRssBytes(server.pid) - before) / bytes;
-  } finally {
-    await server.stop();
+/** Fresh workerd processes per memory figure, and requests at once in each: a single request's VmHWM growth is mostly the heap's own step sizes. */
+const MEMORY_RUNS = 3;
+const MEMORY_CONCURRENCY = 8;
+
+/** The openai provider, as deployed, against the mock upstream at `port`. */
+const openaiUpstream = (port: number) => ({ MODEL_PROVIDER: "openai", UPSTREAM_MODEL: "m", UPSTREAM_BASE_URL: `http://127.0.0.1:${port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, ALLOW_PRIVATE_UPSTREAM: "true" });
+
+/**
+ * Peak RSS growth of a fresh workerd serving MEMORY_CONCURRENCY Spec 1 requests of `bytes` at
+ * once on the openai provider (so the request re-serialised for the upstream is counted), per
+ * request, as a multiple of `bytes`: the median of MEMORY_RUNS processes.
+ */
+async function memoryMultiple(name: string, bundle: Bundle, bytes: number, port: number): Promise<number> {
+  const body = imageRequest(bytes);
+  const multiples: number[] = [];
+  for (let run = 0; run < MEMORY_RUNS; run++) {
+    const server = await start(name, bundle, { ...openaiUpstream(port), MAX_BODY_BYTES: String(bytes + 1024) });
+    try {
+      // A small request first, so the JIT and the connection are not counted as the body's.
+      await spec1(server.url, imageRequest(4096));
+      const before = peakRssBytes(server.pid);
+      const statuses = await Promise.all(Array.from({ length: MEMORY_CONCURRENCY }, () => spec1(server.url, body)));
+      if (statuses.some((status) => status !== 200)) throw new Error(`${name}: ${bytes}-byte requests got ${statuses.join(",")}`);
+      multiples.push((peakRssBytes(server.pid) - before) / (MEMORY_CONCURRENCY * bytes));
+    } finally {
+      await server.stop();
+    }
   }
+  return p50(multiples);
 }
 
 /** On the openai provider, as deployed: the request is re-serialised for the upstream, which costs its own copies. */
 async function cappedRun(bundle: Bundle, bytes: number): Promise<string> {
   const mock = await startMockProcess(UPSTREAM_KEY);
-  const upstream = { MODEL_PROVIDER: "openai", UPSTREAM_MODEL: "m", UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, ALLOW_PRIVATE_UPSTREAM: "true" };
-  const server = await start("capped", bundle, { ...upstream, MAX_BODY_BYTES: String(bytes) }, [`--max-old-space-size=${HEAP_CAP_MIB}`]).catch(async (error: unknown) => {
+  const server = await start("capped", bundle, { ...openaiUpstream(mock.port), MAX_BODY_BYTES: String(bytes) }, [`--max-old-space-size=${HEAP_CAP_MIB}`]).catch(async (error: unknown) => {
     await mock.stop();
     throw error;
   });
@@ -185,7 +203,7 @@ const floodTargets: [string, Bundle][] = [...targets, ["floor", { ...targets[0]!
 
 console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(" ")}; default MAX_BODY_BYTES ${DEFAULT_MAX_BODY_BYTES}; flood body ${floodBody.length} bytes of ${Math.floor(floodBody.length / EMPTY_PART.length)} empty parts`);
 let failed = false;
-if (!args["capped-only"]) {
+if (runs("flood")) {
   const servers = await Promise.all(floodTargets.map(([name, bundle]) => start(name.replace(/\W/g, "-"), bundle)));
   const flood: Record<string, { cpuMs: number[]; drainedCpuMs: number[]; statuses: string; p50: Record<string, number[]> }> = {};
   try {
@@ -214,13 +232,21 @@ if (!args["capped-only"]) {
     const one = beside[0]!;
     if (name === "worker" && (cpu > MAX_REFUSED_CPU_MS || one! > 2 * alone!)) failed = true;
   }
-  for (const [name, bundle] of targets) {
+}
+if (runs("memory")) {
+  const mock = await startMockProcess(UPSTREAM_KEY);
+  try {
     for (const bytes of [1 << 20, DEFAULT_MAX_BODY_BYTES]) {
-      console.log(`${name}: peak RSS growth for one ${bytes}-byte Spec 1 request: ${(await memoryMultiple(name.replace(/\W/g, "-"), bundle, bytes)).toFixed(2)}x the body`);
+      for (const [name, bundle] of targets) {
+        const multiple = await memoryMultiple(name.replace(/\W/g, "-"), bundle, bytes, mock.port);
+        console.log(`${name}: peak RSS growth per ${bytes}-byte Spec 1 request, ${MEMORY_CONCURRENCY} at once (openai provider; median of ${MEMORY_RUNS} processes): ${multiple.toFixed(2)}x the body`);
+      }
     }
+  } finally {
+    await mock.stop();
   }
 }
-for (const bytes of args["capped-bytes"]?.split(",").map(Number) ?? [DEFAULT_MAX_BODY_BYTES]) {
+for (const bytes of runs("capped") ? (args["capped-bytes"]?.split(",").map(Number) ?? [DEFAULT_MAX_BODY_BYTES]) : []) {
   const capped = await cappedRun(targets[0]![1], bytes);
   console.log(`capped heap (--max-old-space-size=${HEAP_CAP_MIB}), ${CAPPED_CONCURRENCY} concurrent requests of ${bytes} bytes: ${capped}`);
   if (bytes === DEFAULT_MAX_BODY_BYTES && !capped.startsWith(`${CAPPED_CONCURRENCY}/`)) failed = true;
