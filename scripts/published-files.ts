@@ -6,6 +6,29 @@ import { CONTRACT_VERSION, publishedSchemas, schemaId } from "../contracts/index
 import type { ErrorCode } from "../worker/http/api-error.ts";
 import { wire } from "../worker/http/error-response.ts";
 
+/** The request schemas the worker checks requests with (worker/http/schema-check.ts), by published name. */
+export const requestSchemaNames = ["openai-chat-request", "alibaba-form-request", "alibaba-message", "alibaba-extend-data"] as const;
+
+/** Keywords that only document: the worker's copy of the request schemas goes without them. */
+const DOC_KEYWORDS = new Set(["$schema", "$id", "x-version", "title", "description", "examples"]);
+
+function withoutDocs(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutDocs);
+  if (typeof schema !== "object" || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([keyword]) => !DOC_KEYWORDS.has(keyword))
+      // Under properties and $defs the keys are names, not keywords: a field may be called "description".
+      .map(([keyword, value]) => [keyword, ["properties", "$defs"].includes(keyword) ? Object.fromEntries(Object.entries(value as object).map(([name, sub]) => [name, withoutDocs(sub)])) : withoutDocs(value)]),
+  );
+}
+
+/** worker/http/request-schemas.json: the published request schemas, every rule kept, no documentation. */
+export function requestSchemasFile(files = publishedFiles()): string {
+  const schemas = Object.fromEntries(requestSchemaNames.map((name) => [name, withoutDocs(JSON.parse(files[`${name}.json`]!))]));
+  return JSON.stringify(schemas) + "\n";
+}
+
 export function publishedFiles(): Record<string, string> {
   const jsonSchemas = Object.fromEntries(
     publishedSchemas.map(({ name, schema, io }) => {

@@ -6,7 +6,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docChatRequest, docForm, multimodalChatRequest, twentyMessageChatRequest } from "../contracts/conformance/ims-requests.ts";
 import { schemaViolation } from "../contracts/conformance/published-schemas.ts";
-import { publishedFiles } from "../scripts/published-files.ts";
+import { publishedFiles, requestSchemasFile } from "../scripts/published-files.ts";
 import { wire } from "../worker/http/error-response.ts";
 import { root } from "./support/paths.ts";
 import { startWorker, type RunningWorker } from "./support/start-worker.ts";
@@ -78,6 +78,15 @@ describe("published files", () => {
     const generated = publishedFiles();
     expect(readdirSync(dir).filter((file) => !file.startsWith(".")).sort()).toEqual(Object.keys(generated).sort());
     for (const [file, text] of Object.entries(generated)) expect(readFileSync(join(dir, file), "utf8"), `${file}: run npm run schemas`).toBe(text);
+  });
+
+  it("the worker checks requests with the published request schemas, every rule kept and only the documentation left out", () => {
+    const checked = JSON.parse(readFileSync(join(root, "worker", "http", "request-schemas.json"), "utf8")) as Record<string, unknown>;
+    expect(JSON.stringify(checked) + "\n", "run npm run schemas").toBe(requestSchemasFile());
+    expect(Object.keys(checked).sort()).toEqual(["alibaba-extend-data", "alibaba-form-request", "alibaba-message", "openai-chat-request"]);
+    // The role rule of OtherMessage lives in the published schema's `not`: it must reach the worker.
+    expect(JSON.stringify(checked["openai-chat-request"])).toContain('"not":{"enum":["system","developer","user","assistant","tool","function"]}');
+    expect(JSON.stringify(checked)).not.toMatch(/"(description|title|\$id)":"/);
   });
 
   it("the OpenAPI document lists, on both routes, every error status of the error mapping", () => {

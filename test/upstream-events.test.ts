@@ -46,6 +46,10 @@ describe("how an upstream stream ends", () => {
     return { text: out, error: undefined };
   }
 
+  it.each(["  ", "<thi", "\n<think"])("a reply that is only %j, held as a possible <think>, is spoken at [DONE] without a finish_reason", async (content) => {
+    expect(await readToEnd(`${chunk(content)}\n\ndata: [DONE]\n\n`)).toEqual({ text: content, error: undefined });
+  });
+
   it("is complete at [DONE], and nothing after it is read", async () => {
     expect(await readToEnd(`${chunk("Hi")}\n\ndata: [DONE]\n\n${chunk(" there")}\n\n`)).toEqual({ text: "Hi", error: undefined });
   });

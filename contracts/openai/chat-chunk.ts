@@ -1,11 +1,12 @@
 import * as z from "zod/mini";
 import { doc, docs } from "../docs.ts";
-import { FinishReason } from "./finish-reason.ts";
+import { FINISH_REASONS } from "./finish-reason.ts";
 
 // Strict: exactly what the worker sends, so a partner's server is held to what strict
 // OpenAI clients (openai-python, openai-node, go-openai) are known to parse.
 
-export { FinishReason };
+export const FinishReason = z.enum(FINISH_REASONS);
+export type FinishReason = z.infer<typeof FinishReason>;
 
 export const ToolCallDelta = z.strictObject({
   index: doc(z.int(), docs && "Position of this call among the reply's tool calls; IMS matches hang-up by function name."),

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { doc, docs } from "../docs.ts";
+import { KNOWN_ROLES } from "./known-roles.ts";
 
 // Lenient by design: IMS adds fields over time (extendData grew from three keys to six),
 // so every object here is a looseObject and unknown keys pass through untouched; and JSON
@@ -49,8 +50,6 @@ const optional = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(s
 
 const name = optional(z.string());
 
-/** The roles the upstream turns below are written for; any other is an OtherMessage. */
-export const KNOWN_ROLES: ReadonlySet<string> = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
 
 export const ChatMessage = doc(
   z.discriminatedUnion("role", [

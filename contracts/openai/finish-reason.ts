@@ -1,6 +1,4 @@
-import * as z from "zod/mini";
+// Plain values, no schema: the worker reads finish reasons without loading Zod at all.
+export const FINISH_REASONS = ["stop", "length", "tool_calls", "content_filter", "function_call"] as const;
 
-// A file of its own so the worker, which reads finish reasons, does not build the whole chunk schema.
-export const FinishReason = z.enum(["stop", "length", "tool_calls", "content_filter", "function_call"]);
-
-export type FinishReason = z.infer<typeof FinishReason>;
+export type FinishReason = (typeof FINISH_REASONS)[number];

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ChatRequest } from "../../contracts/openai/chat-request.ts";
+import { chatRequestCheck } from "../../worker/http/request-checks.ts";
 import { ApiError } from "../../worker/http/api-error.ts";
 import { validate } from "../../worker/http/validate.ts";
 
 const failure = (value: unknown) => {
   try {
-    validate(ChatRequest, value);
+    validate(chatRequestCheck, value);
   } catch (error) {
     if (error instanceof ApiError) return { param: error.param, message: error.message };
   }

@@ -1,4 +1,5 @@
-import { KNOWN_ROLES, type ChatMessage, type OtherMessage } from "../../contracts/openai/chat-request.ts";
+import type { ChatMessage, OtherMessage } from "../../contracts/openai/chat-request.ts";
+import { KNOWN_ROLES } from "../../contracts/openai/known-roles.ts";
 
 /**
  * The conversation in the roles every upstream knows. A role outside them (IMS's LlmHistory

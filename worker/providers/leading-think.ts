@@ -49,7 +49,7 @@ export class LeadingThink {
     }
   }
 
-  /** At the reply's finish: what was held back as a possible opening tag was text after all. */
+  /** At the reply's finish or [DONE]: what was held back as a possible opening tag was text after all. */
   end(batch: Delta[]): void {
     if (this.state === OPENING && this.held !== "") this.pass(this.held, batch);
   }

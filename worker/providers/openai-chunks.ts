@@ -1,7 +1,7 @@
 // Reading an OpenAI-compatible stream: each event parsed and read field by field into deltas.
 // The Workers AI reader shares the chunk reader and the usage reading, since newer Workers AI
 // models stream OpenAI-style chunks too.
-import { FinishReason } from "../../contracts/openai/finish-reason.ts";
+import { FINISH_REASONS, type FinishReason } from "../../contracts/openai/finish-reason.ts";
 import { ApiError } from "../http/api-error.ts";
 import { isRecord } from "../is-record.ts";
 import type { EventReader } from "../sse/upstream-events.ts";
@@ -20,7 +20,7 @@ export const usageDelta = (usage: unknown): Delta | undefined =>
     ? { kind: "usage", promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }
     : undefined;
 
-const finishReasons: ReadonlySet<string> = new Set(FinishReason.options);
+const finishReasons: ReadonlySet<string> = new Set(FINISH_REASONS);
 const isFinishReason = (reason: string): reason is FinishReason => finishReasons.has(reason);
 
 /**
@@ -65,6 +65,11 @@ export class OpenaiChunkReader {
     if (usage) batch.push(usage);
   }
 
+  /** At [DONE], which some servers send without a finish_reason: text held as a possible <think> is spoken. */
+  end(batch: Delta[]): void {
+    this.think.end(batch);
+  }
+
   /** Content as an array of parts (Mistral's, some proxies'): its text parts; thinking parts are left out. */
   private parts(parts: readonly unknown[], batch: Delta[]) {
     for (const part of parts) {
@@ -89,5 +94,9 @@ export class OpenaiChunkDeltas implements EventReader {
     }
     if (!isRecord(chunk)) throw notJson(data.length);
     this.chunks.read(chunk, batch);
+  }
+
+  end(batch: Delta[]): void {
+    this.chunks.end(batch);
   }
 }

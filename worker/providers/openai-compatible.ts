@@ -1,5 +1,5 @@
-import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { ApiError } from "../http/api-error.ts";
+import { chatRequestFields } from "../http/request-checks.ts";
 import { UpstreamEvents } from "../sse/upstream-events.ts";
 import { OpenaiChunkDeltas } from "./openai-chunks.ts";
 import type { ChatOptions, ModelCall, Provider } from "./provider.ts";
@@ -10,7 +10,7 @@ import { isJsonAnswer, wholeReplyEvents } from "./whole-reply-events.ts";
  * The OpenAI options the contract knows. Only these are forwarded: IMS adds fields of its own
  * (extendData and whatever comes next), and OpenAI rejects parameters it does not know.
  */
-const forwardedOptions: ReadonlySet<string> = new Set(Object.keys(ChatRequest.shape).filter((key) => !["model", "messages", "stream", "extendData"].includes(key)));
+const forwardedOptions: ReadonlySet<string> = new Set(chatRequestFields.filter((key) => !["model", "messages", "stream", "extendData"].includes(key)));
 
 /**
  * The upstream body goes as bytes, so its text dies as soon as it is encoded: a string body

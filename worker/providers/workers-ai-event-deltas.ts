@@ -26,4 +26,8 @@ export class WorkersAiEventDeltas implements EventReader {
     const usage = usageDelta(event.usage);
     if (usage) batch.push(usage);
   }
+
+  end(batch: Delta[]): void {
+    this.chunks?.end(batch);
+  }
 }

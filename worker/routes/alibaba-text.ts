@@ -1,11 +1,11 @@
 import type { WorkerRequest } from "../http/worker-request.ts";
-import { ExtendDataField, FormRequest, MessageField } from "../../contracts/alibaba/form-request.ts";
 import type { TextResponse } from "../../contracts/alibaba/text-response.ts";
 import { readConfig, type Env } from "../config.ts";
 import { authorize } from "../http/authorize.ts";
 import { checkMessages } from "../http/check-messages.ts";
 import { decodeField } from "../http/decode-field.ts";
 import { readForm } from "../http/read-form.ts";
+import { extendDataFieldCheck, formRequestCheck, messageFieldCheck } from "../http/request-checks.ts";
 import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
 import { chooseModel } from "../routing/choose-model.ts";
@@ -23,10 +23,10 @@ export async function alibabaText(request: WorkerRequest, env: Env, route: strin
   const fields = await readForm(request, config.limits);
   // The token first: a caller without one learns nothing of the form's rules.
   authorize(fields.Token, { accepted: config.imsTokens, setting: "IMS_TOKENS", allowUnauthenticated: config.allowUnauthenticated });
-  const form = validate(FormRequest, fields);
-  const messages = validate(MessageField, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
+  const form = validate(formRequestCheck, fields);
+  const messages = validate(messageFieldCheck, decodeField(form.Message, "Message", config.limits.maxJsonDepth), "Message");
   checkMessages(messages, "Message", config.limits);
-  const extendData = form.ExtendData ? validate(ExtendDataField, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
+  const extendData = form.ExtendData ? validate(extendDataFieldCheck, decodeField(form.ExtendData, "ExtendData", config.limits.maxJsonDepth), "ExtendData") : undefined;
   const log = RequestLog.of(request);
   const chosen = chooseModel(config, { spec: "spec2", name: route, credential: form.Token, conversation: extendData?.InstanceId }, log);
   log.describe({ route: "spec2", provider: chosen.config.provider, instanceId: extendData?.InstanceId });

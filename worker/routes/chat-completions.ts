@@ -1,10 +1,10 @@
 import type { WorkerRequest } from "../http/worker-request.ts";
 import type { ChatCompletion } from "../../contracts/openai/chat-completion.ts";
-import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { readConfig, type Env } from "../config.ts";
 import { authorize, openaiKeyOf } from "../http/authorize.ts";
 import { checkMessages } from "../http/check-messages.ts";
 import { readJson } from "../http/read-json.ts";
+import { chatRequestCheck } from "../http/request-checks.ts";
 import { validate } from "../http/validate.ts";
 import { rateLimit } from "../security/rate-limit.ts";
 import { chooseModel } from "../routing/choose-model.ts";
@@ -20,7 +20,7 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   const config = readConfig(env);
   const key = openaiKeyOf(request, new URL(request.url));
   authorize(key, { accepted: config.apiKeys, setting: "API_KEYS", allowUnauthenticated: config.allowUnauthenticated });
-  const { model, messages, stream, extendData, ...options } = validate(ChatRequest, await readJson(request, config.limits));
+  const { model, messages, stream, extendData, ...options } = validate(chatRequestCheck, await readJson(request, config.limits));
   checkMessages(messages, "messages", config.limits);
   const { instanceId, channelId, sentenceId, userData } = extendData ?? {};
   const log = RequestLog.of(request);

@@ -1,5 +1,6 @@
 import { callSettingNames, parseCallSettings, type Config, type Env } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
+import { isRecord } from "../is-record.ts";
 
 /** One upstream a route can call, with the settings its calls run under. */
 export interface Target {
@@ -59,7 +60,6 @@ const targetFields: ReadonlySet<string> = new Set(["name", "provider", "baseUrl"
 const routeFields: ReadonlySet<string> = new Set(["targets", "hedgeAfterMs", "coolDownMs", "keys"]);
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 
 const bad = (where: string, problem: string, detail?: string) =>
   new ApiError("misconfigured", `Setting MODELS: ${where}: ${problem}`, detail === undefined ? {} : { detail });
@@ -95,7 +95,7 @@ function secret(env: Env, name: unknown, where: string, field: string): string {
 
 function overridesOf(value: unknown, where: string): Record<string, string> {
   if (value === undefined) return {};
-  if (!isObject(value)) throw bad(where, `field "overrides" must be an object of settings.`);
+  if (!isRecord(value)) throw bad(where, `field "overrides" must be an object of settings.`);
   const out: Record<string, string> = {};
   for (const [name, setting] of Object.entries(value)) {
     if (!(overridable() as readonly string[]).includes(name)) {
@@ -112,7 +112,7 @@ function overridesOf(value: unknown, where: string): Record<string, string> {
 const needsBaseUrl = (provider: string) => provider !== "demo" && provider !== "workers-ai";
 
 function parseTarget(value: unknown, where: string, name: string, env: Env, base: Config): Target {
-  if (!isObject(value)) throw bad(where, "a target must be an object (or a pool: an array of them).");
+  if (!isRecord(value)) throw bad(where, "a target must be an object (or a pool: an array of them).");
   checkFields(value, targetFields, where);
   const provider = text(value.provider, where, "provider");
   if (provider === undefined) throw bad(where, `field "provider" is required.`);
@@ -138,7 +138,7 @@ function parseTarget(value: unknown, where: string, name: string, env: Env, base
 
 function parseRoute(name: string, value: unknown, env: Env, base: Config): Route {
   const where = `route "${name}"`;
-  if (!Array.isArray(value) && !isObject(value)) throw bad(where, "must be a list of targets or an object with targets.");
+  if (!Array.isArray(value) && !isRecord(value)) throw bad(where, "must be a list of targets or an object with targets.");
   const entry: Json = Array.isArray(value) ? { targets: value } : value;
   checkFields(entry, routeFields, where);
   const list = entry.targets;
@@ -190,7 +190,7 @@ export function parseModels(raw: string | object, env: Env, base: Config): Routi
       throw new ApiError("misconfigured", "Setting MODELS is not valid JSON.", { detail: `MODELS ${error instanceof Error ? error.message.slice(0, 40) : ""}` });
     }
   }
-  if (!isObject(table) || Object.keys(table).length === 0) throw new ApiError("misconfigured", "Setting MODELS must be an object of routes: model id -> list of targets.");
+  if (!isRecord(table) || Object.keys(table).length === 0) throw new ApiError("misconfigured", "Setting MODELS must be an object of routes: model id -> list of targets.");
   const routes = new Map<string, Route>();
   for (const [name, value] of Object.entries(table)) {
     if (name.trim() === "") throw bad(`route "${name}"`, "a route needs a name.");

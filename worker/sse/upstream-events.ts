@@ -6,6 +6,8 @@ import { reportedError } from "../providers/reported-error.ts";
 /** Reads one stream's events: each event's data into deltas, appended to the batch of the read it arrived in. */
 export interface EventReader {
   read(data: string, batch: Delta[]): void;
+  /** At [DONE]: hands out what the reader held back, waiting to see what came next. */
+  end?(batch: Delta[]): void;
 }
 
 /** Both OpenAI-compatible servers and Workers AI end a complete stream with this data line. */
@@ -93,7 +95,10 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
         // An event that arrived whole in one read was never buffered, so it is measured here.
         if (event.data.length > maxEventBytes) this.oversized = true;
         else if (event.event === "error") this.failure = errorEvent(event.data);
-        else if (event.data === END_MARKER) this.ended = true;
+        else if (event.data === END_MARKER) {
+          this.ended = true;
+          readEvent.end?.(this.batch);
+        }
         else {
           try {
             readEvent.read(event.data, this.batch);

@@ -1,0 +1,166 @@
+// The worker checks requests with the published JSON Schemas (worker/http/schema-check.ts);
+// the contracts are Zod. These tests hold the two to the same answer on generated requests,
+// and to naming the field Zod names first.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type * as z from "zod/mini";
+import { ExtendDataField, FormRequest, MessageField } from "../../contracts/alibaba/form-request.ts";
+import { docChatRequest, docConversation, fullExtendData, multimodalChatRequest, twentyMessageChatRequest } from "../../contracts/conformance/ims-requests.ts";
+import { ChatRequest } from "../../contracts/openai/chat-request.ts";
+import { chatRequestCheck, extendDataFieldCheck, formRequestCheck, messageFieldCheck } from "../../worker/http/request-checks.ts";
+import { compileSchema, type SchemaCheck } from "../../worker/http/schema-check.ts";
+import { validate } from "../../worker/http/validate.ts";
+
+/** A request using every field and every message form the contract has. */
+const everyField = {
+  model: "m",
+  stream: true,
+  messages: [
+    { role: "system", content: "s", name: "n" },
+    { role: "developer", content: [{ type: "text", text: "d" }] },
+    { role: "user", content: [{ type: "text", text: "u" }, { type: "image_url", image_url: { url: "data:image/png;base64,AA", detail: "low" } }] },
+    { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }] },
+    { role: "tool", content: "r", tool_call_id: "c1" },
+    { role: "function", content: null, name: "f" },
+    { role: "plugin", content: "p" },
+  ],
+  extendData: fullExtendData,
+  temperature: 0.5,
+  top_p: 1,
+  max_tokens: 10,
+  max_completion_tokens: 10,
+  n: 1,
+  stop: ["a"],
+  presence_penalty: 0,
+  frequency_penalty: 0,
+  seed: 7,
+  user: "u",
+  tools: [{ type: "function", function: { name: "f", description: "d", parameters: { type: "object" } } }],
+  tool_choice: { type: "function" },
+  parallel_tool_calls: false,
+  response_format: { type: "text" },
+  stream_options: { include_usage: true },
+};
+
+/** Values that sit on the contract's edges: wrong types, nulls, near-miss numbers and roles, shapes of other fields. */
+const edge = fc.constantFrom<unknown>(
+  null, true, 0, 1, -1, 1.5, 2 ** 53, 1e300, "", "x", "text", "image_url", "function", "user", "system", "assistant", "tool", "plugin",
+  [], [""], [{}], {}, { type: "text" }, { type: "text", text: "t" }, { type: "image_url", image_url: { url: "u" } }, { role: "user", content: "c" },
+  { id: "i", type: "function", function: { name: "n", arguments: "" } }, { type: "function", function: { name: "n" } }, { type: "x" }, { include_usage: null },
+);
+
+type Path = (string | number)[];
+
+function pathsOf(value: unknown, path: Path = []): Path[] {
+  if (Array.isArray(value)) return [path, ...value.flatMap((item, i) => pathsOf(item, [...path, i]))];
+  if (value !== null && typeof value === "object") return [path, ...Object.entries(value).flatMap(([key, item]) => pathsOf(item, [...path, key]))];
+  return [path];
+}
+
+type Edit = { at: number; op: "set" | "delete" | "add"; value: unknown };
+
+/** `sample` with each edit applied at one of its paths (picked by `at`): a value replaced, a key or item removed, an unknown key added. */
+function edited(sample: unknown, edits: readonly Edit[]): unknown {
+  let root = structuredClone(sample);
+  for (const { at, op, value } of edits) {
+    const paths = pathsOf(root);
+    const path = paths[at % paths.length]!;
+    if (path.length === 0) {
+      if (op === "set") root = structuredClone(value);
+      continue;
+    }
+    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root) as Record<string | number, unknown>;
+    const key = path.at(-1)!;
+    if (op === "set") parent[key] = structuredClone(value);
+    else if (op === "delete") Array.isArray(parent) ? parent.splice(Number(key), 1) : delete parent[key];
+    else if (!Array.isArray(parent)) parent[`extra${at % 3}`] = structuredClone(value);
+  }
+  return root;
+}
+
+const edits = fc.array(
+  fc.record({ at: fc.nat(), op: fc.constantFrom<Edit["op"]>("set", "set", "delete", "add"), value: fc.oneof({ weight: 4, arbitrary: edge }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }) }),
+  { maxLength: 4 },
+);
+
+/** Small requests, so an edit lands on each of their few fields often. */
+const numbers = { model: "m", messages: [{ role: "user", content: "u" }], max_tokens: 1, max_completion_tokens: 1, seed: 1, n: 1, temperature: 1, top_p: 1 };
+const options = { model: "m", messages: [{ role: "assistant", tool_calls: [] }], stop: "s", tool_choice: "auto", response_format: { type: "json" }, stream_options: {}, extendData: { sentenceId: 1 } };
+
+const cases: [string, z.ZodMiniType, SchemaCheck<unknown>, unknown[]][] = [
+  ["openai-chat-request", ChatRequest, chatRequestCheck, [everyField, numbers, options, docChatRequest("m"), twentyMessageChatRequest("m"), multimodalChatRequest("m")]],
+  ["alibaba-form-request", FormRequest, formRequestCheck, [{ Message: "[]", Token: "t", ExtendData: "{}" }, { Message: "x" }]],
+  ["alibaba-message", MessageField, messageFieldCheck, [docConversation, [{ role: "plugin", content: "" }]]],
+  ["alibaba-extend-data", ExtendDataField, extendDataFieldCheck, [{ InstanceId: "i", UserData: "{}" }, {}]],
+];
+
+describe.each(cases)("the worker's %s check and the Zod contract", (_name, zod, check, samples) => {
+  it("accept and refuse the same edited requests, and name the field Zod names first", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...samples), edits, (sample, changes) => {
+        const value = edited(sample, changes);
+        const zodResult = zod.safeParse(value);
+        const failure = check(value);
+        expect(failure === undefined, JSON.stringify(value)).toBe(zodResult.success);
+        if (failure && !zodResult.success) {
+          // Zod reports a union's failure at the union; the check goes on into the form that was meant.
+          const zodPath = zodResult.error.issues[0]!.path;
+          expect(failure.path.slice(0, zodPath.length), JSON.stringify(value)).toEqual(zodPath);
+        }
+      }),
+      { numRuns: 6000 },
+    );
+  });
+
+  it("accept the same arbitrary JSON", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        expect(check(value) === undefined).toBe(zod.safeParse(value).success);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe("schema-check", () => {
+  it("returns the checked value itself: nothing is copied", () => {
+    expect(validate(chatRequestCheck, everyField)).toBe(everyField);
+  });
+
+  it("refuses to compile a keyword it does not understand, so a contract cannot silently go unchecked", () => {
+    expect(() => compileSchema({ type: "string", pattern: "^a" })).toThrow(/does not understand pattern/);
+    expect(() => compileSchema({ type: "object", additionalProperties: false })).toThrow(/additionalProperties/);
+    expect(() => compileSchema({ oneOf: [{ type: "number" }, { type: "integer" }] })).toThrow(/oneOf/);
+    expect(() => compileSchema({ $ref: "#/$defs/Nope" })).toThrow(/cannot resolve/);
+  });
+
+  it.each([
+    [{ minItems: 1 }, [], "must have at least 1 item(s)"],
+    [{ type: "integer", minimum: 0 }, -1, "must be at least 0"],
+    [{ type: "integer", maximum: 9 }, 10, "must be at most 9"],
+    [{ type: "integer" }, 1.5, "expected integer, got number"],
+    [{ enum: ["a", "b"] }, "c", 'must be one of "a", "b"'],
+    [{ type: "string", not: { enum: ["a"] } }, "a", "is not valid"],
+    [{ anyOf: [{ type: "string" }, { type: ["array", "null"] }] }, 5, "expected string or array or null, got number"],
+  ])("%j refuses %j: %s", (schema, value, message) => {
+    expect(compileSchema(schema)(value)?.message).toBe(message);
+  });
+
+  it("a discriminated union checks only the form its field picks, and lists the values when none is picked", () => {
+    const check = compileSchema({
+      oneOf: [
+        { type: "object", properties: { kind: { const: "a" }, n: { type: "number" } }, required: ["kind", "n"] },
+        { type: "object", properties: { kind: { const: "b" } }, required: ["kind"] },
+      ],
+    });
+    expect(check({ kind: "a" })).toEqual({ path: ["n"], message: "is required" });
+    expect(check({ kind: "b", n: "not checked" })).toBeUndefined();
+    expect(check({ kind: "c" })).toEqual({ path: ["kind"], message: 'must be one of "a", "b"' });
+    expect(check([])).toMatchObject({ path: [], message: "expected object, got array" });
+  });
+
+  it("reads only a value's own fields", () => {
+    const check = compileSchema({ type: "object", properties: { constructor: { type: "string" } }, required: ["constructor"] });
+    expect(check({})).toEqual({ path: ["constructor"], message: "is required" });
+  });
+});
