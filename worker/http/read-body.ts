@@ -53,8 +53,9 @@ export async function readBody(message: Request | Response, maxBytes: number, ru
         filled = 0;
       }
       const { done, value } = await reader.read(part.subarray(filled));
+      // Each read hands the buffer over and back: the one given is detached, the end included.
+      if (value) part = new Uint8Array(value.buffer as ArrayBuffer);
       if (done || late) break;
-      part = new Uint8Array(value.buffer as ArrayBuffer);
       filled += value.byteLength;
       size += value.byteLength;
       if (size > maxBytes) {
