@@ -2,7 +2,7 @@
 // another machine, and a 2 MiB upload sent from the bench's own process would stall the event
 // loop that times the normal caller, counting the client's own cost as the worker's.
 // Usage: node bench/flood-process.ts <url> <clients> <bytes> [drained]. Prints one line once
-// flooding, and on SIGTERM one JSON line {requests, statuses} before it exits.
+// flooding, and on SIGTERM one JSON line {requests, statuses, cpuMsPerRequest} before it exits.
 import { floodBody, refused } from "./flood-body.ts";
 
 const [url, clients, bytes, drained] = process.argv.slice(2);
@@ -20,7 +20,9 @@ const loops = Array.from({ length: Number(clients) }, async () => {
 process.once("SIGTERM", async () => {
   flooding = false;
   await Promise.all(loops);
-  console.log(JSON.stringify({ requests, statuses }));
+  const { user, system } = process.cpuUsage();
+  // This process's own CPU per request: on one machine, what the flooders take from the cores the worker shares.
+  console.log(JSON.stringify({ requests, statuses, cpuMsPerRequest: (user + system) / 1000 / Math.max(requests, 1) }));
   process.exit(0);
 });
 console.log("flooding");

@@ -76,6 +76,9 @@ interface Flood {
   drained?: boolean;
 }
 
+/** The flood process's own CPU per refused request, for every flood measured apart. */
+const flooderCpuMs: number[] = [];
+
 /** Starts the flooders in a process of their own and resolves once they send; stop() ends them. */
 async function floodProcess(url: string, { flooders, drained }: Flood): Promise<{ stop: () => Promise<string> }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, "flood-process.ts"), url, String(flooders), String(floodBody.length), drained ? "drained" : ""], { stdio: ["ignore", "pipe", "inherit"] });
@@ -84,7 +87,8 @@ async function floodProcess(url: string, { flooders, drained }: Flood): Promise<
   return {
     stop: async () => {
       child.kill("SIGTERM");
-      const { requests, statuses } = JSON.parse((await lines.next()).value as string) as { requests: number; statuses: Record<string, number> };
+      const { requests, statuses, cpuMsPerRequest } = JSON.parse((await lines.next()).value as string) as { requests: number; statuses: Record<string, number>; cpuMsPerRequest: number };
+      flooderCpuMs.push(cpuMsPerRequest);
       return `${requests} refused (${Object.entries(statuses).map(([s, n]) => `${s}x${n}`).join(" ")})`;
     },
   };
@@ -232,6 +236,7 @@ if (runs("flood")) {
     const one = beside[0]!;
     if (name === "worker" && (cpu > MAX_REFUSED_CPU_MS || one! > 2 * alone!)) failed = true;
   }
+  console.log(`the flood process's own CPU per refused request (the client's share of the same 2 cores): ${p50(flooderCpuMs).toFixed(2)} ms, median`);
 }
 if (runs("memory")) {
   const mock = await startMockProcess(UPSTREAM_KEY);
