@@ -5,6 +5,7 @@ import * as z from "zod/mini";
 import { CONTRACT_VERSION, publishedSchemas, schemaId } from "../contracts/index.ts";
 import type { ErrorCode } from "../worker/http/api-error.ts";
 import { wire } from "../worker/http/error-response.ts";
+import { notUnderstood, type JsonSchema } from "../worker/http/schema-check.ts";
 
 /** The request schemas the worker checks requests with (worker/http/schema-check.ts), by published name. */
 export const requestSchemaNames = ["openai-chat-request", "alibaba-form-request", "alibaba-message", "alibaba-extend-data"] as const;
@@ -25,7 +26,10 @@ function withoutDocs(schema: unknown): unknown {
 
 /** worker/http/request-schemas.json: the published request schemas, every rule kept, no documentation. */
 export function requestSchemasFile(files = publishedFiles()): string {
-  const schemas = Object.fromEntries(requestSchemaNames.map((name) => [name, withoutDocs(JSON.parse(files[`${name}.json`]!))]));
+  const schemas = Object.fromEntries(requestSchemaNames.map((name) => [name, withoutDocs(JSON.parse(files[`${name}.json`]!)) as JsonSchema]));
+  // The worker compiles these without looking twice: what its checker would not check is refused here.
+  const problems = Object.entries(schemas).flatMap(([name, schema]) => notUnderstood(schema).map((problem) => `${name} ${problem}`));
+  if (problems.length > 0) throw new Error(`worker/http/schema-check.ts cannot check the request schemas as written: ${problems.join("; ")}`);
   return JSON.stringify(schemas) + "\n";
 }
 

@@ -8,7 +8,8 @@ import { ExtendDataField, FormRequest, MessageField } from "../../contracts/alib
 import { docChatRequest, docConversation, fullExtendData, multimodalChatRequest, twentyMessageChatRequest } from "../../contracts/conformance/ims-requests.ts";
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
 import { chatRequestCheck, extendDataFieldCheck, formRequestCheck, messageFieldCheck } from "../../worker/http/request-checks.ts";
-import { compileSchema, type SchemaCheck } from "../../worker/http/schema-check.ts";
+import requestSchemas from "../../worker/http/request-schemas.json" with { type: "json" };
+import { compileSchema, notUnderstood, type SchemaCheck } from "../../worker/http/schema-check.ts";
 import { validate } from "../../worker/http/validate.ts";
 
 /** A request using every field and every message form the contract has. */
@@ -127,11 +128,15 @@ describe("schema-check", () => {
     expect(validate(chatRequestCheck, everyField)).toBe(everyField);
   });
 
-  it("refuses to compile a keyword it does not understand, so a contract cannot silently go unchecked", () => {
-    expect(() => compileSchema({ type: "string", pattern: "^a" })).toThrow(/does not understand pattern/);
-    expect(() => compileSchema({ type: "object", additionalProperties: false })).toThrow(/additionalProperties/);
-    expect(() => compileSchema({ oneOf: [{ type: "number" }, { type: "integer" }] })).toThrow(/oneOf/);
-    expect(() => compileSchema({ $ref: "#/$defs/Nope" })).toThrow(/cannot resolve/);
+  it("names what it would not check, so npm run schemas refuses to write a request schema the worker cannot hold requests to", () => {
+    expect(notUnderstood({ type: "object", properties: { a: { type: "string", pattern: "^a" } } })).toEqual(["#/properties/a: keyword pattern"]);
+    expect(notUnderstood({ type: "object", additionalProperties: false })).toEqual(["#: additionalProperties other than {}"]);
+    expect(notUnderstood({ type: "object", propertyNames: { minLength: 1 } })).toEqual(["#: propertyNames other than {type: string}"]);
+    expect(notUnderstood({ type: "object", required: ["a"] })).toEqual(["#: required field a has no properties entry"]);
+    expect(notUnderstood({ items: { $ref: "#/$defs/Nope" } })).toEqual(["#/items: $ref #/$defs/Nope does not resolve"]);
+    expect(notUnderstood({ anyOf: [{ oneOf: [{ type: "number" }, { type: "integer" }] }] })).toEqual(["#/anyOf/0: a oneOf no constant field tells apart"]);
+    expect(notUnderstood({ $defs: { A: { format: "email" } }, $ref: "#/$defs/A" })).toEqual(["#/$defs/A: keyword format"]);
+    for (const [name, schema] of Object.entries(requestSchemas)) expect(notUnderstood(schema), name).toEqual([]);
   });
 
   it.each([
@@ -156,6 +161,8 @@ describe("schema-check", () => {
     expect(check({ kind: "a" })).toEqual({ path: ["n"], message: "is required" });
     expect(check({ kind: "b", n: "not checked" })).toBeUndefined();
     expect(check({ kind: "c" })).toEqual({ path: ["kind"], message: 'must be one of "a", "b"' });
+    expect(check({ kind: 1 })).toEqual({ path: ["kind"], message: "expected string, got number" });
+    expect(check({})).toEqual({ path: ["kind"], message: "is required" });
     expect(check([])).toMatchObject({ path: [], message: "expected object, got array" });
   });
 

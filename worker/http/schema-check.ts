@@ -4,8 +4,10 @@ import { isRecord } from "../is-record.ts";
  * Checks values against the JSON Schema the Zod contracts publish, compiled once into closures.
  * The worker validates with the published document rather than with Zod's runtime: the rules
  * partners' validators apply, at a fraction of the bundle, and nothing is copied (a checked
- * value is returned as it came). Only the keywords the contracts produce are understood; any
- * other stops compilation, so a contract that starts using one cannot go unchecked.
+ * value is returned as it came). Only the keywords the contracts produce are understood:
+ * `npm run schemas` refuses to write a request schema that notUnderstood() finds fault with,
+ * so compiling trusts what it is given, and a contract that starts using another keyword
+ * cannot go unchecked.
  */
 
 /** Why a value failed: where (from the checked value down) and one short phrase. */
@@ -26,11 +28,6 @@ export interface SchemaCheck<T> {
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
 type Check = (value: unknown) => Failure | undefined;
-
-const KEYWORDS = new Set(["type", "const", "enum", "not", "anyOf", "oneOf", "$ref", "$defs", "items", "minItems", "minimum", "maximum", "properties", "required", "additionalProperties", "propertyNames"]);
-
-/** `{}`: anything. The lenient contracts give it for unknown fields and record values. */
-const isEmpty = (schema: unknown) => isRecord(schema) && Object.keys(schema).length === 0;
 
 const typeOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "array" : typeof value);
 
@@ -54,19 +51,23 @@ function unionFailure(failures: readonly Failure[], value: unknown): Failure {
   return failures.reduce((best, next) => (next.path.length > best.path.length ? next : best));
 }
 
-/** Compiles `root` (with its own $defs) into one check. */
+const refName = (ref: string) => ref.replace("#/$defs/", "");
+
+const constOf = (form: JsonSchema, key: string) => ((form.properties as Record<string, JsonSchema> | undefined)?.[key] ?? {}).const;
+
+/**
+ * The field that tells a oneOf's forms apart, when each is an object that requires it and fixes
+ * it to a constant (a Zod discriminated union): then exactly one form can match, by construction.
+ */
+const discriminator = (forms: readonly JsonSchema[]) =>
+  Object.keys((forms[0]?.properties ?? {}) as object).find((key) => forms.every((form) => ((form.required ?? []) as string[]).includes(key) && constOf(form, key) !== undefined));
+
+/** Compiles `root` (with its own $defs), which notUnderstood() finds no fault with, into one check. */
 export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
   const defs = (root.$defs ?? {}) as Record<string, JsonSchema>;
-  const resolve = (schema: JsonSchema): JsonSchema => {
-    if (typeof schema.$ref !== "string") return schema;
-    const target = defs[schema.$ref.replace("#/$defs/", "")];
-    if (!target) throw new Error(`schema-check cannot resolve ${schema.$ref}`);
-    return resolve(target);
-  };
+  const resolve = (schema: JsonSchema): JsonSchema => (typeof schema.$ref === "string" ? resolve(defs[refName(schema.$ref)]!) : schema);
 
   function compile(schema: JsonSchema): Check {
-    const unknown = Object.keys(schema).filter((keyword) => !KEYWORDS.has(keyword));
-    if (unknown.length > 0) throw new Error(`schema-check does not understand ${unknown.join(", ")}`);
     if (schema.$ref !== undefined) {
       // Compiled on first use, so a definition that refers to itself cannot loop here.
       const target = resolve(schema);
@@ -98,12 +99,8 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
   function objectCheck(schema: JsonSchema): Check {
     const properties = Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>).map(([key, property]) => [key, compile(property)] as const);
     const required = new Set((schema.required ?? []) as string[]);
-    // Request contracts are loose objects and string-keyed records: what they allow beside their
-    // fields is anything, under any name a JSON object can have. Anything stricter is not understood.
-    const { additionalProperties: extra, propertyNames: names } = schema;
-    if ((extra !== undefined && !isEmpty(extra)) || (names !== undefined && !(isRecord(names) && names.type === "string" && Object.keys(names).length === 1))) {
-      throw new Error("schema-check understands only additionalProperties: {} and propertyNames: {type: string}");
-    }
+    // additionalProperties and propertyNames are {} and {type: string} (notUnderstood sees to
+    // it): anything under any name a JSON object can have, so there is nothing to check.
     return (value) => {
       if (!isRecord(value)) return undefined;
       for (const [key, check] of properties) {
@@ -115,24 +112,21 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
     };
   }
 
-  /**
-   * A Zod discriminated union: objects that each fix the same required field to a constant, so
-   * that field picks the one form to check (and "exactly one" holds by construction). A oneOf
-   * of any other kind is not understood.
-   */
+  /** A Zod discriminated union: the field each form fixes to a constant picks the one form to check. */
   function oneOfCheck(forms: readonly JsonSchema[]): Check {
     const resolved = forms.map(resolve);
-    const constOf = (form: JsonSchema, key: string) => ((form.properties as Record<string, JsonSchema> | undefined)?.[key] ?? {}).const;
-    const key = Object.keys((resolved[0]?.properties ?? {}) as object).find((candidate) =>
-      resolved.every((form) => ((form.required ?? []) as string[]).includes(candidate) && constOf(form, candidate) !== undefined),
-    );
-    if (key === undefined) throw new Error("schema-check understands only a oneOf of objects told apart by a constant field");
+    const key = discriminator(resolved)!;
     const byValue = new Map(resolved.map((form) => [constOf(form, key), compile(form)]));
     const values = [...byValue.keys()];
     return (value) => {
       if (!isRecord(value)) return { path: [], message: `expected object, got ${typeOf(value)}`, expected: "object" };
-      const check = byValue.get(value[key]);
-      return check ? check(value) : { path: [key], message: `must be one of ${quoted(values)}` };
+      const picked = value[key];
+      const check = byValue.get(picked);
+      if (check) return check(value);
+      // Said as precisely as a single field's check would: missing, of the wrong type, or not one of the values.
+      if (picked === undefined) return { path: [key], message: "is required" };
+      if (!values.some((one) => typeOf(one) === typeOf(picked))) return { path: [key], message: `expected ${typeOf(values[0])}, got ${typeOf(picked)}` };
+      return { path: [key], message: `must be one of ${quoted(values)}` };
     };
   }
 
@@ -181,3 +175,37 @@ const bound = (limit: number, kind: "at least" | "at most"): Check => (value) =>
 
 const minItems = (limit: number): Check => (value) =>
   !Array.isArray(value) || value.length >= limit ? undefined : { path: [], message: `must have at least ${limit} item(s)` };
+
+/** The keywords compileSchema checks. */
+const KEYWORDS = new Set(["type", "const", "enum", "not", "anyOf", "oneOf", "$ref", "$defs", "items", "minItems", "minimum", "maximum", "properties", "required", "additionalProperties", "propertyNames"]);
+
+const isEmpty = (schema: unknown) => isRecord(schema) && Object.keys(schema).length === 0;
+
+/**
+ * What compileSchema would not check as `root` says, one phrase each: keywords it does not know,
+ * references that do not resolve, and the forms of known keywords it does not handle. The
+ * request contracts are loose objects and string-keyed records, so additionalProperties may
+ * only be {} and propertyNames only {type: string}; a oneOf must be a discriminated union.
+ */
+export function notUnderstood(root: JsonSchema): string[] {
+  const defs = (root.$defs ?? {}) as Record<string, JsonSchema>;
+  const problems: string[] = [];
+  const resolved = (schema: JsonSchema) => (typeof schema.$ref === "string" ? (defs[refName(schema.$ref)] ?? {}) : schema);
+  const visit = (schema: unknown, where: string): void => {
+    if (!isRecord(schema)) return void problems.push(`${where} is not a schema`);
+    for (const keyword of Object.keys(schema)) if (!KEYWORDS.has(keyword)) problems.push(`${where}: keyword ${keyword}`);
+    if (typeof schema.$ref === "string" && !(refName(schema.$ref) in defs)) problems.push(`${where}: $ref ${schema.$ref} does not resolve`);
+    const { additionalProperties: extra, propertyNames: names } = schema;
+    if (extra !== undefined && !isEmpty(extra)) problems.push(`${where}: additionalProperties other than {}`);
+    if (names !== undefined && !(isRecord(names) && names.type === "string" && Object.keys(names).length === 1)) problems.push(`${where}: propertyNames other than {type: string}`);
+    const fields = Object.keys((schema.properties ?? {}) as object);
+    for (const name of (schema.required ?? []) as string[]) if (!fields.includes(name)) problems.push(`${where}: required field ${name} has no properties entry`);
+    if (Array.isArray(schema.oneOf) && discriminator((schema.oneOf as JsonSchema[]).map(resolved)) === undefined) problems.push(`${where}: a oneOf no constant field tells apart`);
+    for (const [name, sub] of Object.entries((schema.properties ?? {}) as object)) visit(sub, `${where}/properties/${name}`);
+    for (const keyword of ["items", "not"]) if (schema[keyword] !== undefined) visit(schema[keyword], `${where}/${keyword}`);
+    for (const keyword of ["anyOf", "oneOf"]) if (Array.isArray(schema[keyword])) (schema[keyword] as unknown[]).forEach((sub, i) => visit(sub, `${where}/${keyword}/${i}`));
+  };
+  visit(root, "#");
+  for (const [name, def] of Object.entries(defs)) visit(def, `#/$defs/${name}`);
+  return problems;
+}
