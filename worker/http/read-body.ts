@@ -38,7 +38,8 @@ export async function readBody(message: Request | Response, maxBytes: number, ru
   // with no pieces to join (one copy of the body, not two); a chunked one in full READ_BYTES
   // pieces. A body longer than declared (a decoded answer) goes on in pieces, counted the same.
   const full: Uint8Array<ArrayBuffer>[] = [];
-  let part = new Uint8Array(Number.isSafeInteger(declared) && declared > 0 ? declared : READ_BYTES);
+  // The runtime has parsed Content-Length to frame the body: a whole number of bytes, or none.
+  let part = new Uint8Array(declared || READ_BYTES);
   let filled = 0;
   let size = 0;
   const reader = message.body.getReader({ mode: "byob" });

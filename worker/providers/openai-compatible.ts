@@ -12,13 +12,6 @@ import { isJsonAnswer, wholeReplyEvents } from "./whole-reply-events.ts";
  */
 const forwardedOptions: ReadonlySet<string> = new Set(chatRequestFields.filter((key) => !["model", "messages", "stream", "extendData"].includes(key)));
 
-/**
- * The upstream body goes as bytes, so its text dies as soon as it is encoded: a string body
- * stays on the heap beside the parsed request until the upstream answers, and with many large
- * requests in flight the heap held two copies of each.
- */
-const encoder = new TextEncoder();
-
 // JSON null means "not set" (the Python SDK sends it for every argument given as None): not forwarded.
 function requestBody(model: string, messages: unknown, options: ChatOptions, extraBody: ModelCall["extraBody"]): string {
   const body: Record<string, unknown> = { model, messages, stream: true };
@@ -39,7 +32,9 @@ export const openaiCompatible: Provider = ({ messages, model, options, extraBody
       const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
       const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
       if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
-      const response = await upstreamFetch(url, { method: "POST", headers, body: encoder.encode(requestBody(model, messages, options, extraBody)) }, signal);
+      // As bytes, so the text dies once encoded: a string body stays on the heap beside the parsed
+      // request until the upstream answers, and with many large requests the heap held two copies of each.
+      const response = await upstreamFetch(url, { method: "POST", headers, body: new TextEncoder().encode(requestBody(model, messages, options, extraBody)) }, signal);
       if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
       return isJsonAnswer(response) ? wholeReplyEvents(response, config.stream.maxEventBytes) : response.body;
     },
