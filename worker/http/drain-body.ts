@@ -18,11 +18,13 @@ const DRAIN_READ_BYTES = 64 * 1024;
  * connection makes many clients (Node's fetch among them) report a reset instead of the answer.
  * That includes a body refused part-way, once it passed the limit (readBody leaves its rest
  * here). It reads no more than maxBytes more (at least MIN_DRAIN_BYTES), for no longer than a body may take (timeoutMs),
- * and nothing when the declared length is already over it: that connection is lost either way.
+ * and nothing when the declared length is already over that: that connection is lost either way. A declared body
+ * over a small limit is still read: unread, workerd closes the connection after the answer, and a client that has
+ * already sent its next request on it (Node's fetch does) sees that request reset.
  */
 export async function drainBody(request: Request, maxBytes: number, timeoutMs: number): Promise<void> {
-  if (!request.body || request.body.locked || Number(request.headers.get("content-length") ?? "0") > maxBytes) return;
   const budget = Math.max(maxBytes, MIN_DRAIN_BYTES);
+  if (!request.body || request.body.locked || Number(request.headers.get("content-length") ?? "0") > budget) return;
   const reader = request.body.getReader({ mode: "byob" });
   // A slow refused upload is not waited for: cancelling ends the pending read and closes the connection.
   const deadline = setTimeout(() => void reader.cancel().catch(() => {}), timeoutMs);
