@@ -8,7 +8,7 @@ const MIN_DRAIN_BYTES = 1024 * 1024;
 /**
  * Bytes per read of a refused body, into one buffer reused throughout: a default reader hands
  * workerd's body over 4 KiB at a time, a round trip into JavaScript each, which made draining
- * 2 MiB cost ~16 ms of CPU and stalled every other caller of the isolate meanwhile.
+ * 2 MiB cost 14-20 ms of CPU and stalled every other caller of the isolate meanwhile.
  */
 const DRAIN_READ_BYTES = 64 * 1024;
 
