@@ -1,4 +1,4 @@
-// A chunked upload over MAX_BODY_BYTES is refused while it arrives. The refusal must reach the
+// A chunked upload within MAX_BODY_BYTES is read whole; one over it is refused while it arrives. The refusal must reach the
 // client as a 413, never as a connection reset: the worker reads the rest of the upload (within
 // its bound) before it answers, whichever read passed the limit.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,5 +76,33 @@ describe("chunked uploads over MAX_BODY_BYTES", () => {
     const counts = await tally(worker.url, route, times);
     console.log(`refused uploads (${route}, ${times}x): ${JSON.stringify(Object.fromEntries(counts))}`);
     expect(Object.fromEntries(counts)).toEqual({ 413: UPLOADS });
+  });
+});
+
+describe("chunked uploads within MAX_BODY_BYTES", () => {
+  // Many pieces into one read buffer, then the end of the stream: the body must come out whole.
+  it.each(["spec1", "spec2"] as const)("%s, half the limit in 256-byte pieces: read whole and answered 200", async (route) => {
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push(await upload(worker.url, route, 0.5));
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+  });
+});
+
+describe("a declared body over MAX_BODY_BYTES", () => {
+  /** Pairs of requests on one connection: a reset rate of 1% shows up about three times. */
+  const PAIRS = 300;
+  // Refused by its Content-Length before it is read; unread, workerd closed the connection after the
+  // answer, and the next request the client had sent on it was reset (3 to 5 in 200 pairs).
+  it(`is read anyway when small, so the next request on the connection is not reset (${PAIRS} pairs)`, { timeout: 60_000 }, async () => {
+    const declared = JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "x".repeat(2 * MAX_BODY_BYTES) }] });
+    const headers = { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" };
+    const counts = new Map<number | "reset", number>();
+    for (let i = 0; i < PAIRS; i++) {
+      for (const outcome of [
+        await fetch(`${worker.url}/v1/chat/completions`, { method: "POST", headers, body: declared }).then(async (r) => (await r.arrayBuffer(), r.status), () => "reset" as const),
+        await upload(worker.url, "spec1", 2),
+      ]) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(counts)).toEqual({ 413: 2 * PAIRS });
   });
 });

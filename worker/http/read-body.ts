@@ -1,5 +1,11 @@
 import { ApiError } from "./api-error.ts";
 
+/**
+ * Bytes per read of a body of unknown length: a default reader hands workerd's body over 4 KiB
+ * at a time, a round trip into JavaScript each (14-20 ms of CPU to refuse 2 MiB, against 3-4 ms this way).
+ */
+const READ_BYTES = 64 * 1024;
+
 const requestTooLarge = (maxBytes: number) => new ApiError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`);
 
 // The caller's fault, whatever the runtime says (bad chunked framing, a connection lost mid-upload):
@@ -28,23 +34,36 @@ export async function readBody(message: Request | Response, maxBytes: number, ru
   const declared = Number(message.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!message.body) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
+  // The runtime writes into buffers given to it: a declared body lands whole in one of its size,
+  // with no pieces to join (one copy of the body, not two); a chunked one in full READ_BYTES
+  // pieces. A body longer than declared (a decoded answer) goes on in pieces, counted the same.
+  const full: Uint8Array<ArrayBuffer>[] = [];
+  // The runtime has parsed Content-Length to frame the body: a whole number of bytes, or none.
+  let part = new Uint8Array(declared || READ_BYTES);
+  let filled = 0;
   let size = 0;
-  const reader = message.body.getReader();
+  const reader = message.body.getReader({ mode: "byob" });
   let late = false;
   // One timer for the whole body, not a race per read: cancelling ends the pending read.
   const deadline = timeoutMs === undefined ? undefined : setTimeout(() => ((late = true), void reader.cancel().catch(() => {})), timeoutMs);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      if (filled === part.byteLength) {
+        full.push(part);
+        part = new Uint8Array(READ_BYTES);
+        filled = 0;
+      }
+      const { done, value } = await reader.read(part.subarray(filled));
+      // Each read hands the buffer over and back: the one given is detached, the end included.
+      if (value) part = new Uint8Array(value.buffer as ArrayBuffer);
       if (done || late) break;
+      filled += value.byteLength;
       size += value.byteLength;
       if (size > maxBytes) {
         if (message instanceof Request) reader.releaseLock();
         else await reader.cancel();
         throw tooLarge(maxBytes);
       }
-      parts.push(value);
     }
   } catch (error) {
     if (!late) throw error instanceof ApiError ? error : broken(error);
@@ -53,11 +72,13 @@ export async function readBody(message: Request | Response, maxBytes: number, ru
   }
   // A cancelled read may end or fail, depending on the runtime: the deadline is the reason either way.
   if (late) throw new ApiError("body_timeout", `The request body did not arrive within ${timeoutMs} ms (BODY_TIMEOUT_MS).`);
+  if (filled) full.push(part.subarray(0, filled));
+  if (full.length === 1) return full[0]!;
   const body = new Uint8Array(size);
   let offset = 0;
-  for (const part of parts) {
-    body.set(part, offset);
-    offset += part.byteLength;
+  for (const piece of full) {
+    body.set(piece, offset);
+    offset += piece.byteLength;
   }
   return body;
 }

@@ -32,7 +32,9 @@ export const openaiCompatible: Provider = ({ messages, model, options, extraBody
       const url = `${upstreamUrl(config).replace(/\/+$/, "")}/chat/completions`;
       const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
       if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
-      const response = await upstreamFetch(url, { method: "POST", headers, body: requestBody(model, messages, options, extraBody) }, signal);
+      // As bytes, so the text dies once encoded: a string body stays on the heap beside the parsed
+      // request until the upstream answers, and with many large requests the heap held two copies of each.
+      const response = await upstreamFetch(url, { method: "POST", headers, body: new TextEncoder().encode(requestBody(model, messages, options, extraBody)) }, signal);
       if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
       return isJsonAnswer(response) ? wholeReplyEvents(response, config.stream.maxEventBytes) : response.body;
     },
