@@ -8,7 +8,9 @@
 //    serving 20 concurrent requests at the default MAX_BODY_BYTES must complete them all.
 // --baseline REF measures the worker at a git ref beside the current one (flood and memory);
 // --only flood|memory|capped runs one part; --capped-bytes a,b tries the capped run at other sizes.
-import { spawn } from "node:child_process";
+// --pinned gives the flooders one core and the worker with its normal caller the other (taskset),
+// as if the flood came from another machine: on one small machine they otherwise share the cores.
+import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -36,7 +38,7 @@ const MAX_REFUSED_CPU_MS = 20;
 const FLOOD_REQUESTS = 40;
 const NORMAL_CALLS = 60;
 
-const { values: args } = parseArgs({ options: { baseline: { type: "string" }, rounds: { type: "string", default: "3" }, "capped-bytes": { type: "string" }, only: { type: "string" } } });
+const { values: args } = parseArgs({ options: { baseline: { type: "string" }, rounds: { type: "string", default: "3" }, "capped-bytes": { type: "string" }, only: { type: "string" }, pinned: { type: "boolean" } } });
 /** --only flood|memory|capped runs one part of the three. */
 const runs = (part: string) => args.only === undefined || args.only === part;
 const rounds = Number(args.rounds);
@@ -81,7 +83,9 @@ const flooderCpuMs: number[] = [];
 
 /** Starts the flooders in a process of their own and resolves once they send; stop() ends them. */
 async function floodProcess(url: string, { flooders, drained }: Flood): Promise<{ stop: () => Promise<string> }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, "flood-process.ts"), url, String(flooders), String(floodBody.length), drained ? "drained" : ""], { stdio: ["ignore", "pipe", "inherit"] });
+  const command = [process.execPath, join(import.meta.dirname, "flood-process.ts"), url, String(flooders), String(floodBody.length), drained ? "drained" : ""];
+  const [file, ...rest] = args.pinned ? ["taskset", "-c", FLOOD_CPU, ...command] : command;
+  const child = spawn(file!, rest, { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   if ((await lines.next()).value !== "flooding") throw new Error("the flood process did not start");
   return {
@@ -197,6 +201,11 @@ async function cappedRun(bundle: Bundle, bytes: number): Promise<string> {
   }
 }
 
+/** With --pinned: the cores of the flood, and of everything else (the workerds this process starts inherit it). */
+const FLOOD_CPU = "1";
+const OWN_CPU = "0";
+if (args.pinned) execFileSync("taskset", ["-a", "-cp", OWN_CPU, String(process.pid)], { stdio: "ignore" });
+
 const targets: [string, Bundle][] = [["worker", buildBundle()]];
 if (args.baseline) targets.push([`worker@${args.baseline}`, buildBundleAt(args.baseline)]);
 /** The flood's floor: the same runtime reading every body natively and doing nothing else. */
@@ -205,7 +214,7 @@ mkdirSync(dirname(floorModule), { recursive: true });
 copyFileSync(join(import.meta.dirname, "refusing-floor-worker.js"), floorModule);
 const floodTargets: [string, Bundle][] = [...targets, ["floor", { ...targets[0]![1], modulePath: floorModule }]];
 
-console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(" ")}; default MAX_BODY_BYTES ${DEFAULT_MAX_BODY_BYTES}; flood body ${floodBody.length} bytes of ${Math.floor(floodBody.length / EMPTY_PART.length)} empty parts`);
+console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(" ")};${args.pinned ? ` flooders on cpu ${FLOOD_CPU}, workers and the normal caller on cpu ${OWN_CPU};` : ""} default MAX_BODY_BYTES ${DEFAULT_MAX_BODY_BYTES}; flood body ${floodBody.length} bytes of ${Math.floor(floodBody.length / EMPTY_PART.length)} empty parts`);
 let failed = false;
 if (runs("flood")) {
   const servers = await Promise.all(floodTargets.map(([name, bundle]) => start(name.replace(/\W/g, "-"), bundle)));
