@@ -7,6 +7,7 @@ import type * as z from "zod/mini";
 import { ExtendDataField, FormRequest, MessageField } from "../../contracts/alibaba/form-request.ts";
 import { docChatRequest, docConversation, fullExtendData, multimodalChatRequest, twentyMessageChatRequest } from "../../contracts/conformance/ims-requests.ts";
 import { ChatRequest } from "../../contracts/openai/chat-request.ts";
+import { publishedFiles, requestSchemasFile } from "../../scripts/published-files.ts";
 import { chatRequestCheck, extendDataFieldCheck, formRequestCheck, messageFieldCheck } from "../../worker/http/request-checks.ts";
 import requestSchemas from "../../worker/http/request-schemas.json" with { type: "json" };
 import { compileSchema, notUnderstood, type SchemaCheck } from "../../worker/http/schema-check.ts";
@@ -137,6 +138,14 @@ describe("schema-check", () => {
     expect(notUnderstood({ anyOf: [{ oneOf: [{ type: "number" }, { type: "integer" }] }] })).toEqual(["#/anyOf/0: a oneOf no constant field tells apart"]);
     expect(notUnderstood({ $defs: { A: { format: "email" } }, $ref: "#/$defs/A" })).toEqual(["#/$defs/A: keyword format"]);
     for (const [name, schema] of Object.entries(requestSchemas)) expect(notUnderstood(schema), name).toEqual([]);
+  });
+
+  it("npm run schemas refuses to write a request schema with a keyword the checker does not know", () => {
+    const files = publishedFiles();
+    const request = JSON.parse(files["openai-chat-request.json"]!) as { properties: { model: Record<string, unknown> } };
+    request.properties.model.pattern = "^[a-z]+$";
+    expect(() => requestSchemasFile({ ...files, "openai-chat-request.json": JSON.stringify(request) })).toThrow(/openai-chat-request #\/properties\/model: keyword pattern/);
+    expect(() => requestSchemasFile(files)).not.toThrow();
   });
 
   it.each([

@@ -100,8 +100,7 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
         else if (event.data === END_MARKER) {
           this.ended = true;
           readEvent.end?.(this.batch);
-        }
-        else {
+        } else {
           try {
             readEvent.read(event.data, this.batch);
           } catch (error) {
