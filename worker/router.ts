@@ -1,4 +1,6 @@
-import { Router } from "itty-router";
+// The Router module alone: the package index also builds its response helpers (json, text, html,
+// images) when imported, calls the bundler must keep although the worker uses none of them.
+import { Router } from "itty-router/Router";
 import type { WorkerRequest } from "./http/worker-request.ts";
 import { configIfValid, parseConfig, type Env } from "./config.ts";
 import { ApiError, asApiError } from "./http/api-error.ts";
