@@ -86,7 +86,7 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
     if (typeof schema.maximum === "number") checks.push(bound(schema.maximum, "at most"));
     if (typeof schema.minItems === "number") checks.push(minItems(schema.minItems));
     if (schema.items !== undefined) checks.push(itemsCheck(compile(schema.items as JsonSchema)));
-    if (schema.properties !== undefined || schema.additionalProperties !== undefined || schema.propertyNames !== undefined) checks.push(objectCheck(schema));
+    if (schema.properties !== undefined) checks.push(objectCheck(schema));
     if (Array.isArray(schema.anyOf)) checks.push(anyOfCheck((schema.anyOf as JsonSchema[]).map(compile)));
     if (Array.isArray(schema.oneOf)) checks.push(oneOfCheck(schema.oneOf as JsonSchema[]));
     if (schema.not !== undefined) {
@@ -100,7 +100,7 @@ export function compileSchema<T>(root: JsonSchema): SchemaCheck<T> {
     const properties = Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>).map(([key, property]) => [key, compile(property)] as const);
     const required = new Set((schema.required ?? []) as string[]);
     // additionalProperties and propertyNames are {} and {type: string} (notUnderstood sees to
-    // it): anything under any name a JSON object can have, so there is nothing to check.
+    // it): anything under any name a JSON object can have, so only the named fields are checked.
     return (value) => {
       if (!isRecord(value)) return undefined;
       for (const [key, check] of properties) {
