@@ -30,55 +30,55 @@ interface Described {
  * secret, never message content.
  */
 export class RequestLog {
-  private readonly startedAt = Date.now();
-  private firstTokenAt: number | undefined;
-  private described: Described | undefined;
-  private routing: Routed | undefined;
-  private written = false;
+  readonly #startedAt = Date.now();
+  #firstTokenAt: number | undefined;
+  #described: Described | undefined;
+  #routing: Routed | undefined;
+  #written = false;
   /** Batches of deltas the model produced. */
   chunks = 0;
 
-  private readonly requestId: string;
+  readonly #requestId: string;
 
   constructor(requestId: string) {
-    this.requestId = requestId;
+    this.#requestId = requestId;
   }
 
-  private static readonly ofRequest = new WeakMap<WorkerRequest, RequestLog>();
+  static readonly #ofRequest = new WeakMap<WorkerRequest, RequestLog>();
 
   /** The log of this request, created on first use, so the route and the router's error handler share it. */
   static of(request: WorkerRequest): RequestLog {
-    let log = RequestLog.ofRequest.get(request);
-    if (!log) RequestLog.ofRequest.set(request, (log = new RequestLog(request.requestId)));
+    let log = RequestLog.#ofRequest.get(request);
+    if (!log) RequestLog.#ofRequest.set(request, (log = new RequestLog(request.requestId)));
     return log;
   }
 
   describe(described: Described): void {
-    this.described = described;
+    this.#described = described;
   }
 
   routed(routing: Routed): void {
-    this.routing = routing;
+    this.#routing = routing;
   }
 
   firstToken(): void {
-    this.firstTokenAt ??= Date.now();
+    this.#firstTokenAt ??= Date.now();
   }
 
   /** Writes the line; later calls are ignored, so whoever sees the end first reports it. */
   write(status: number, outcome: Outcome, error?: { code: string; detail: string | undefined }): void {
-    if (this.written) return;
-    this.written = true;
+    if (this.#written) return;
+    this.#written = true;
     const line = {
       // A fallback answered the caller, but the model still failed: worth a look, not an alert.
       level: status >= 500 ? "error" : outcome === "fallback" ? "warn" : "info",
-      requestId: this.requestId,
-      ...this.described,
-      ...(this.routing && { routing: this.routing }),
+      requestId: this.#requestId,
+      ...this.#described,
+      ...(this.#routing && { routing: this.#routing }),
       status,
       outcome,
-      ttftMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
-      durationMs: Date.now() - this.startedAt,
+      ttftMs: this.#firstTokenAt === undefined ? null : this.#firstTokenAt - this.#startedAt,
+      durationMs: Date.now() - this.#startedAt,
       chunks: this.chunks,
       ...(error && { code: error.code, ...(error.detail !== undefined && { detail: error.detail.slice(0, MAX_DETAIL_CHARS) }) }),
     };

@@ -22,59 +22,59 @@ const PASSING = 3;
  * then each piece costs one comparison.
  */
 export class LeadingThink {
-  private state: number = OPENING;
-  private held = "";
+  #state: number = OPENING;
+  #held = "";
 
   text(content: string, batch: Delta[]): void {
-    if (this.state === PASSING) {
+    if (this.#state === PASSING) {
       batch.push({ kind: "text", text: content });
       return;
     }
-    const seen = this.held + content;
-    if (this.state === OPENING) {
+    const seen = this.#held + content;
+    if (this.#state === OPENING) {
       const start = seen.trimStart();
       if (start.startsWith(OPEN)) {
-        this.state = INSIDE;
-        this.held = "";
-        this.inside(start.slice(OPEN.length), batch);
+        this.#state = INSIDE;
+        this.#held = "";
+        this.#inside(start.slice(OPEN.length), batch);
       } else if (seen.length <= MAX_LEADING_CHARS && OPEN.startsWith(start)) {
-        this.held = seen;
+        this.#held = seen;
       } else {
-        this.pass(seen, batch);
+        this.#pass(seen, batch);
       }
-    } else if (this.state === INSIDE) {
-      this.inside(seen, batch);
+    } else if (this.#state === INSIDE) {
+      this.#inside(seen, batch);
     } else {
-      this.after(content, batch);
+      this.#after(content, batch);
     }
   }
 
   /** At the reply's finish or [DONE]: what was held back as a possible opening tag was text after all. */
   end(batch: Delta[]): void {
-    if (this.state === OPENING && this.held !== "") this.pass(this.held, batch);
+    if (this.#state === OPENING && this.#held !== "") this.#pass(this.#held, batch);
   }
 
-  private inside(seen: string, batch: Delta[]) {
+  #inside(seen: string, batch: Delta[]) {
     const at = seen.indexOf(CLOSE);
     if (at < 0) {
-      this.held = seen.slice(-(CLOSE.length - 1));
+      this.#held = seen.slice(-(CLOSE.length - 1));
       return;
     }
-    this.state = AFTER;
-    this.held = "";
-    this.after(seen.slice(at + CLOSE.length), batch);
+    this.#state = AFTER;
+    this.#held = "";
+    this.#after(seen.slice(at + CLOSE.length), batch);
   }
 
-  private after(content: string, batch: Delta[]) {
+  #after(content: string, batch: Delta[]) {
     const rest = content.trimStart();
     if (rest === "") return;
-    this.state = PASSING;
+    this.#state = PASSING;
     batch.push({ kind: "text", text: rest });
   }
 
-  private pass(text: string, batch: Delta[]) {
-    this.state = PASSING;
-    this.held = "";
+  #pass(text: string, batch: Delta[]) {
+    this.#state = PASSING;
+    this.#held = "";
     batch.push({ kind: "text", text });
   }
 }

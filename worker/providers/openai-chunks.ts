@@ -35,8 +35,8 @@ const isFinishReason = (reason: string): reason is FinishReason => finishReasons
  * chunk, on every chunk, or in Groq's `x_groq`.
  */
 export class OpenaiChunkReader {
-  private readonly think = new LeadingThink();
-  private calls: ToolCallSlots | undefined;
+  readonly #think = new LeadingThink();
+  #calls: ToolCallSlots | undefined;
 
   read(chunk: Record<string, unknown>, batch: Delta[]): void {
     // OpenAI, SGLang and OpenRouter send {"error": {...}}; vLLM sends {"object": "error", ...}.
@@ -49,15 +49,15 @@ export class OpenaiChunkReader {
       if (isRecord(delta)) {
         const { content } = delta;
         if (typeof content === "string") {
-          if (content !== "") this.think.text(content, batch);
-        } else if (Array.isArray(content)) this.parts(content, batch);
-        if (typeof delta.refusal === "string" && delta.refusal !== "") this.think.text(delta.refusal, batch);
-        if (Array.isArray(delta.tool_calls)) (this.calls ??= new ToolCallSlots()).read(delta.tool_calls, batch);
+          if (content !== "") this.#think.text(content, batch);
+        } else if (Array.isArray(content)) this.#parts(content, batch);
+        if (typeof delta.refusal === "string" && delta.refusal !== "") this.#think.text(delta.refusal, batch);
+        if (Array.isArray(delta.tool_calls)) (this.#calls ??= new ToolCallSlots()).read(delta.tool_calls, batch);
       }
       const reason = choice.finish_reason;
       if (typeof reason === "string") {
         if (reason === "error") throw reportedError(chunk, 'finish_reason "error"');
-        this.think.end(batch);
+        this.#think.end(batch);
         batch.push({ kind: "finish", reason: isFinishReason(reason) ? reason : "stop" });
       }
     }
@@ -67,13 +67,13 @@ export class OpenaiChunkReader {
 
   /** At [DONE], which some servers send without a finish_reason: text held as a possible <think> is spoken. */
   end(batch: Delta[]): void {
-    this.think.end(batch);
+    this.#think.end(batch);
   }
 
   /** Content as an array of parts (Mistral's, some proxies'): its text parts; thinking parts are left out. */
-  private parts(parts: readonly unknown[], batch: Delta[]) {
+  #parts(parts: readonly unknown[], batch: Delta[]) {
     for (const part of parts) {
-      if (isRecord(part) && part.type === "text" && typeof part.text === "string" && part.text !== "") this.think.text(part.text, batch);
+      if (isRecord(part) && part.type === "text" && typeof part.text === "string" && part.text !== "") this.#think.text(part.text, batch);
     }
   }
 }
@@ -83,7 +83,7 @@ const notJson = (length: number) =>
 
 /** Reads the events of one OpenAI-compatible stream (vLLM, SGLang, Ollama, DashScope compatible mode, OpenAI) into deltas. */
 export class OpenaiChunkDeltas implements EventReader {
-  private readonly chunks = new OpenaiChunkReader();
+  readonly #chunks = new OpenaiChunkReader();
 
   read(data: string, batch: Delta[]): void {
     let chunk: unknown;
@@ -93,10 +93,10 @@ export class OpenaiChunkDeltas implements EventReader {
       throw notJson(data.length);
     }
     if (!isRecord(chunk)) throw notJson(data.length);
-    this.chunks.read(chunk, batch);
+    this.#chunks.read(chunk, batch);
   }
 
   end(batch: Delta[]): void {
-    this.chunks.end(batch);
+    this.#chunks.end(batch);
   }
 }

@@ -25,7 +25,7 @@ const argumentsOf = (value: unknown): string | undefined =>
  * is not sent at all.
  */
 export class ToolCallSlots {
-  private readonly slots: Slot[] = [];
+  readonly #slots: Slot[] = [];
 
   read(calls: readonly unknown[], batch: Delta[]): void {
     for (let position = 0; position < calls.length; position++) {
@@ -35,16 +35,16 @@ export class ToolCallSlots {
       const name = typeof fn?.name === "string" && fn.name !== "" ? fn.name : undefined;
       const args = argumentsOf(fn?.arguments);
       const key = call.index ?? position;
-      let index = this.slots.findIndex((slot) => slot.key === key);
+      let index = this.#slots.findIndex((slot) => slot.key === key);
       let id: string | undefined;
       if (index < 0) {
-        if (this.slots.length === MAX_TOOL_CALLS) {
+        if (this.#slots.length === MAX_TOOL_CALLS) {
           throw new ApiError("upstream_error", `The model sent more than ${MAX_TOOL_CALLS} tool calls.`, { detail: "tool call count over MAX_TOOL_CALLS" });
         }
-        index = this.slots.push({ key, named: false }) - 1;
+        index = this.#slots.push({ key, named: false }) - 1;
         id = typeof call.id === "string" && call.id !== "" ? call.id : `call_${crypto.randomUUID()}`;
       }
-      const slot = this.slots[index]!;
+      const slot = this.#slots[index]!;
       const newName = slot.named ? undefined : name;
       if (newName !== undefined) slot.named = true;
       if (id === undefined && newName === undefined && args === undefined) continue;

@@ -11,7 +11,7 @@ import { OpenaiChunkReader, usageDelta } from "./openai-chunks.ts";
  * format, so [DONE] marks the end.
  */
 export class WorkersAiEventDeltas implements EventReader {
-  private chunks: OpenaiChunkReader | undefined;
+  #chunks: OpenaiChunkReader | undefined;
 
   read(data: string, batch: Delta[]): void {
     let event: unknown;
@@ -21,13 +21,13 @@ export class WorkersAiEventDeltas implements EventReader {
       throw new ApiError("upstream_error", "Workers AI sent an event that is not JSON.", { detail: `non-JSON data line (${data.length} chars)` });
     }
     if (!isRecord(event)) throw new ApiError("upstream_error", "Workers AI sent an event that is not an object.", { detail: typeof event });
-    if ("choices" in event) return (this.chunks ??= new OpenaiChunkReader()).read(event, batch);
+    if ("choices" in event) return (this.#chunks ??= new OpenaiChunkReader()).read(event, batch);
     if (typeof event.response === "string" && event.response !== "") batch.push({ kind: "text", text: event.response });
     const usage = usageDelta(event.usage);
     if (usage) batch.push(usage);
   }
 
   end(batch: Delta[]): void {
-    this.chunks?.end(batch);
+    this.#chunks?.end(batch);
   }
 }

@@ -13,21 +13,21 @@ type Batch = readonly Delta[];
  * be completing comes out before the next tool call or finish, or when the reply ends.
  */
 export class ReplyFilter {
-  private readonly marker = new InterruptedMarkerStrip();
-  private readonly cleanup: SpeechCleanup | undefined;
+  readonly #marker = new InterruptedMarkerStrip();
+  readonly #cleanup: SpeechCleanup | undefined;
 
   constructor(voice: VoiceSettings) {
-    this.cleanup = voice.speechCleanup === "markdown" ? new SpeechCleanup() : undefined;
+    this.#cleanup = voice.speechCleanup === "markdown" ? new SpeechCleanup() : undefined;
   }
 
-  private say(text: string): string {
-    const plain = this.marker.push(text);
-    return this.cleanup ? this.cleanup.push(plain) : plain;
+  #say(text: string): string {
+    const plain = this.#marker.push(text);
+    return this.#cleanup ? this.#cleanup.push(plain) : plain;
   }
 
-  private rest(): string {
-    const tail = this.marker.end();
-    return this.cleanup ? this.cleanup.push(tail) + this.cleanup.end() : tail;
+  #rest(): string {
+    const tail = this.#marker.end();
+    return this.#cleanup ? this.#cleanup.push(tail) + this.#cleanup.end() : tail;
   }
 
   batch(deltas: Batch): Batch {
@@ -37,10 +37,10 @@ export class ReplyFilter {
       let replaced: Delta | undefined;
       let before: string | undefined;
       if (delta.kind === "text") {
-        const text = this.say(delta.text);
+        const text = this.#say(delta.text);
         if (text !== delta.text) replaced = { kind: "text", text };
       } else if (delta.kind !== "usage") {
-        before = this.rest();
+        before = this.#rest();
       }
       if (!out && (replaced || before)) out = deltas.slice(0, i);
       if (out) {
@@ -53,6 +53,6 @@ export class ReplyFilter {
 
   /** The held-back text when the reply ends; "" when there is none. */
   end(): string {
-    return this.rest();
+    return this.#rest();
   }
 }

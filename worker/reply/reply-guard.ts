@@ -20,76 +20,76 @@ const CALLER_GONE_STATUS = 499;
  * Each batch read passes through the reply's filter here, so both routes read filtered text.
  */
 export class ReplyGuard implements AsyncIterator<Batch> {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
+  readonly #controller = new AbortController();
+  readonly signal = this.#controller.signal;
   /** The read in progress: how it answers, and whether a failure is recovered (see read). */
-  private resolveRead!: (result: IteratorResult<Batch>) => void;
-  private rejectRead!: (error: unknown) => void;
-  private recover = false;
+  #resolveRead!: (result: IteratorResult<Batch>) => void;
+  #rejectRead!: (error: unknown) => void;
+  #recover = false;
   /** this.signal.aborted, kept in JavaScript: the runtime's getter is a native call per read. */
-  private aborted = false;
-  private inner: AsyncIterator<Batch> | undefined;
-  private readonly settings: Config["stream"];
-  private readonly log: RequestLog;
-  private readonly filter: ReplyFilter;
-  private readonly endsAt: number;
+  #aborted = false;
+  #inner: AsyncIterator<Batch> | undefined;
+  readonly #settings: Config["stream"];
+  readonly #log: RequestLog;
+  readonly #filter: ReplyFilter;
+  readonly #endsAt: number;
   /** When the read in progress times out: the first-token deadline, then one idle gap per read. */
-  private deadline: number;
-  private waiting = false;
-  private started = false;
-  private over = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  #deadline: number;
+  #waiting = false;
+  #started = false;
+  #over = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer fires; it must never be later than the deadline of the read in progress. */
-  private armedFor = 0;
+  #armedFor = 0;
 
   constructor(settings: Config["stream"], log: RequestLog, filter: ReplyFilter) {
-    this.settings = settings;
-    this.log = log;
-    this.filter = filter;
+    this.#settings = settings;
+    this.#log = log;
+    this.#filter = filter;
     const now = Date.now();
-    this.endsAt = now + settings.totalTimeoutMs;
-    this.deadline = now + settings.firstTokenTimeoutMs;
+    this.#endsAt = now + settings.totalTimeoutMs;
+    this.#deadline = now + settings.firstTokenTimeoutMs;
     // Fails the read in progress when the reply is aborted, whether or not the provider notices
     // its signal. (Not Promise.race against one abort promise: that would pile a reaction onto
     // it per read for as long as the stream lasts.)
     this.signal.addEventListener(
       "abort",
       () => {
-        this.aborted = true;
-        this.failed(this.signal.reason);
+        this.#aborted = true;
+        this.#failed(this.signal.reason);
       },
       { once: true },
     );
     // No later than one idle gap either: every read after the first token has a deadline at
     // least that far off, so in a reply that keeps to its deadlines this one timer is never
     // re-armed (the first read after the first token would otherwise move it forward).
-    this.arm(Math.min(this.deadline, now + settings.idleTimeoutMs, this.endsAt), now);
+    this.#arm(Math.min(this.#deadline, now + settings.idleTimeoutMs, this.#endsAt), now);
   }
 
-  private arm(at: number, now: number) {
-    this.armedFor = at;
-    this.timer = setTimeout(() => this.check(), Math.max(1, at - now));
+  #arm(at: number, now: number) {
+    this.#armedFor = at;
+    this.#timer = setTimeout(() => this.#check(), Math.max(1, at - now));
   }
 
-  private check() {
+  #check() {
     const now = Date.now();
-    const { totalTimeoutMs, idleTimeoutMs, firstTokenTimeoutMs } = this.settings;
-    if (now >= this.endsAt) {
-      this.controller.abort(new ApiError("upstream_timeout", "The model did not finish its reply in time.", { detail: `total timeout ${totalTimeoutMs} ms` }));
-    } else if (this.waiting && now >= this.deadline) {
-      const error = this.started
+    const { totalTimeoutMs, idleTimeoutMs, firstTokenTimeoutMs } = this.#settings;
+    if (now >= this.#endsAt) {
+      this.#controller.abort(new ApiError("upstream_timeout", "The model did not finish its reply in time.", { detail: `total timeout ${totalTimeoutMs} ms` }));
+    } else if (this.#waiting && now >= this.#deadline) {
+      const error = this.#started
         ? new ApiError("upstream_timeout", "The model paused mid-reply for too long.", { detail: `idle timeout ${idleTimeoutMs} ms` })
         : new ApiError("upstream_timeout", "The model did not start its reply in time.", { detail: `first-token timeout ${firstTokenTimeoutMs} ms` });
-      this.controller.abort(error);
+      this.#controller.abort(error);
     } else {
       // With no read in progress, the next one's deadline is at least an idle gap away.
-      this.arm(Math.min(this.waiting ? this.deadline : now + idleTimeoutMs, this.endsAt), now);
+      this.#arm(Math.min(this.#waiting ? this.#deadline : now + idleTimeoutMs, this.#endsAt), now);
     }
   }
 
   /** Reads from a provider call made with this.signal (again, for a retry). */
   attach(inner: AsyncIterator<Batch>): void {
-    this.inner = inner;
+    this.#inner = inner;
   }
 
   /**
@@ -98,57 +98,57 @@ export class ReplyGuard implements AsyncIterator<Batch> {
    * the caller may retry). Its promise is the only one a batch costs: the event reader answers
    * into it directly (UpstreamEvents.pull), any other provider through one then().
    */
-  private read(recover: boolean): Promise<IteratorResult<Batch>> {
+  #read(recover: boolean): Promise<IteratorResult<Batch>> {
     // A reply that is over (ended, failed, or its caller gone) reads nothing more.
-    if (recover && this.over) return Promise.resolve(DONE);
-    if (this.started) {
+    if (recover && this.#over) return Promise.resolve(DONE);
+    if (this.#started) {
       const now = Date.now();
-      this.deadline = now + this.settings.idleTimeoutMs;
+      this.#deadline = now + this.#settings.idleTimeoutMs;
       // Only after the first token can the timer be set later than this (for the first-token deadline).
-      if (this.armedFor > this.deadline && this.timer !== undefined) {
-        clearTimeout(this.timer);
-        this.arm(this.deadline, now);
+      if (this.#armedFor > this.#deadline && this.#timer !== undefined) {
+        clearTimeout(this.#timer);
+        this.#arm(this.#deadline, now);
       }
     }
     return new Promise((resolve, reject) => {
-      this.recover = recover;
-      this.resolveRead = resolve;
-      this.rejectRead = reject;
-      this.waiting = true;
-      const inner = this.inner!;
-      if (this.aborted) this.failed(this.signal.reason);
-      else if (inner instanceof UpstreamEvents) inner.pull(this.settled, this.failed);
-      else inner.next().then(this.settled, this.failed);
+      this.#recover = recover;
+      this.#resolveRead = resolve;
+      this.#rejectRead = reject;
+      this.#waiting = true;
+      const inner = this.#inner!;
+      if (this.#aborted) this.#failed(this.signal.reason);
+      else if (inner instanceof UpstreamEvents) inner.pull(this.#settled, this.#failed);
+      else inner.next().then(this.#settled, this.#failed);
     });
   }
 
   // Bound once per reply, so a read allocates no closure. Each answers the read in progress
   // only: a result that comes after an abort already failed the read is dropped.
-  private readonly settled = (result: IteratorResult<Batch>) => {
-    if (!this.waiting) return;
-    this.waiting = false;
+  readonly #settled = (result: IteratorResult<Batch>) => {
+    if (!this.#waiting) return;
+    this.#waiting = false;
     if (result.done) {
-      this.end(200, "ok");
+      this.#end(200, "ok");
       // Text the filter held back while a marker might still complete is the reply's last word.
-      const tail = this.filter.end();
-      return this.resolveRead(tail ? { done: false, value: [{ kind: "text", text: tail }] } : result);
+      const tail = this.#filter.end();
+      return this.#resolveRead(tail ? { done: false, value: [{ kind: "text", text: tail }] } : result);
     }
-    if (!this.started) {
-      this.started = true;
-      this.log.firstToken();
+    if (!this.#started) {
+      this.#started = true;
+      this.#log.firstToken();
     }
-    this.log.chunks++;
-    const value = this.filter.batch(result.value);
-    this.resolveRead(value === result.value ? result : { done: false, value });
+    this.#log.chunks++;
+    const value = this.#filter.batch(result.value);
+    this.#resolveRead(value === result.value ? result : { done: false, value });
   };
 
-  private readonly failed = (error: unknown) => {
-    if (!this.waiting) return;
-    this.waiting = false;
-    if (!this.recover) return this.rejectRead(error);
+  readonly #failed = (error: unknown) => {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    if (!this.#recover) return this.#rejectRead(error);
     const spoken = this.fallback(error);
-    if (spoken) this.resolveRead({ done: false, value: spoken });
-    else this.rejectRead(this.fail(error));
+    if (spoken) this.#resolveRead({ done: false, value: spoken });
+    else this.#rejectRead(this.fail(error));
   };
 
   /**
@@ -157,17 +157,17 @@ export class ReplyGuard implements AsyncIterator<Batch> {
    * provider it is false until the reply is over.
    */
   get exhausted(): boolean {
-    return this.over || (this.inner instanceof UpstreamEvents && this.inner.drained);
+    return this.#over || (this.#inner instanceof UpstreamEvents && this.#inner.drained);
   }
 
   /** The first batch. A failure is thrown as it is, so the caller may retry, fall back or fail. */
   async first(): Promise<Batch> {
-    const result = await this.read(false);
+    const result = await this.#read(false);
     return result.done ? [] : result.value;
   }
 
   next(): Promise<IteratorResult<Batch>> {
-    return this.read(true);
+    return this.#read(true);
   }
 
   /** Whether a failure before the first token deserves another attempt: a connection failure or a 5xx, never a timeout or an abort. */
@@ -181,39 +181,39 @@ export class ReplyGuard implements AsyncIterator<Batch> {
    * is already over (the caller hung up: nobody would hear it).
    */
   fallback(error: unknown): Batch | undefined {
-    const text = this.settings.fallbackText;
+    const text = this.#settings.fallbackText;
     const apiError = asApiError(error);
     // Only the model's failures: a misconfiguration or a bug stays an error an operator sees.
-    if (text === undefined || this.over || !apiError.code.startsWith("upstream_")) return undefined;
-    this.end(200, "fallback", apiError);
-    const said = this.filter.end();
+    if (text === undefined || this.#over || !apiError.code.startsWith("upstream_")) return undefined;
+    this.#end(200, "fallback", apiError);
+    const said = this.#filter.end();
     return [
-      { kind: "text", text: this.started ? `${said} ${text}` : text },
+      { kind: "text", text: this.#started ? `${said} ${text}` : text },
       { kind: "finish", reason: "stop" },
     ];
   }
 
   /** Ends the reply as failed; returns what to throw. */
   fail(error: unknown): unknown {
-    if (this.over) return error;
+    if (this.#over) return error;
     const apiError = asApiError(error);
-    this.end(statusOf(apiError), "error", apiError);
+    this.#end(statusOf(apiError), "error", apiError);
     return apiError;
   }
 
   /** Stops the model at once: an ApiError counts as the reply's failure, anything else as the caller leaving. */
   stop(reason?: unknown): void {
-    this.controller.abort(reason);
-    if (reason instanceof ApiError) this.end(statusOf(reason), "error", reason);
-    else this.end(CALLER_GONE_STATUS, "cancelled");
+    this.#controller.abort(reason);
+    if (reason instanceof ApiError) this.#end(statusOf(reason), "error", reason);
+    else this.#end(CALLER_GONE_STATUS, "cancelled");
   }
 
-  private end(status: number, outcome: Outcome, error?: ApiError) {
-    if (this.over) return;
-    this.over = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.log.write(status, outcome, error && { code: error.code, detail: error.detail });
+  #end(status: number, outcome: Outcome, error?: ApiError) {
+    if (this.#over) return;
+    this.#over = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#log.write(status, outcome, error && { code: error.code, detail: error.detail });
     // Whatever the upstream still holds (a connection, a generation) is released.
-    if (outcome !== "ok") this.controller.abort(error);
+    if (outcome !== "ok") this.#controller.abort(error);
   }
 }

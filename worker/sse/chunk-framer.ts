@@ -12,52 +12,52 @@ const DONE = "data: [DONE]\n\n";
  * finish chunk, nothing after it but usage, exactly one [DONE].
  */
 export class ChunkFramer {
-  private readonly head: string;
-  private readonly usageHead: string;
-  private readonly includeUsage: boolean;
-  private started = false;
-  private finishReason: FinishReason | undefined;
-  private sawToolCall = false;
-  private usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined;
+  readonly #head: string;
+  readonly #usageHead: string;
+  readonly #includeUsage: boolean;
+  #started = false;
+  #finishReason: FinishReason | undefined;
+  #sawToolCall = false;
+  #usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined;
 
   constructor(id: string, created: number, model: string, includeUsage: boolean) {
     const common = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":`;
-    this.head = `data: ${common}[{"index":0,"delta":`;
-    this.usageHead = `data: ${common}[],"usage":`;
-    this.includeUsage = includeUsage;
+    this.#head = `data: ${common}[{"index":0,"delta":`;
+    this.#usageHead = `data: ${common}[],"usage":`;
+    this.#includeUsage = includeUsage;
   }
 
-  private event(delta: string, finishReason: FinishReason | null = null) {
-    return `${this.head}${delta},"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}}]}\n\n`;
+  #event(delta: string, finishReason: FinishReason | null = null) {
+    return `${this.#head}${delta},"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}}]}\n\n`;
   }
 
   /** The events for one batch; "" when the batch carries nothing the caller should see. */
   frame(deltas: readonly Delta[]): string {
     let out = "";
-    if (!this.started) {
-      this.started = true;
-      out = this.event('{"role":"assistant","content":""}');
+    if (!this.#started) {
+      this.#started = true;
+      out = this.#event('{"role":"assistant","content":""}');
     }
     for (const delta of deltas) {
       if (delta.kind === "usage") {
         const total = delta.promptTokens + delta.completionTokens;
-        this.usage = { prompt_tokens: delta.promptTokens, completion_tokens: delta.completionTokens, total_tokens: total };
-      } else if (this.finishReason !== undefined) {
+        this.#usage = { prompt_tokens: delta.promptTokens, completion_tokens: delta.completionTokens, total_tokens: total };
+      } else if (this.#finishReason !== undefined) {
         // The reply is over; a model that keeps talking after its finish_reason is not heard.
       } else if (delta.kind === "text") {
-        if (delta.text) out += this.event(`{"content":${JSON.stringify(delta.text)}}`);
+        if (delta.text) out += this.#event(`{"content":${JSON.stringify(delta.text)}}`);
       } else if (delta.kind === "tool_call") {
-        this.sawToolCall = true;
+        this.#sawToolCall = true;
         // `function` on every delta, `arguments` always a string: strict clients (the AI SDK) require both.
         const wire = {
           index: delta.index,
           ...(delta.id !== undefined && { id: delta.id, type: "function" }),
           function: { ...(delta.name !== undefined && { name: delta.name }), arguments: delta.arguments ?? "" },
         };
-        out += this.event(`{"tool_calls":[${JSON.stringify(wire)}]}`);
+        out += this.#event(`{"tool_calls":[${JSON.stringify(wire)}]}`);
       } else {
-        this.finishReason = delta.reason;
-        out += this.event("{}", delta.reason);
+        this.#finishReason = delta.reason;
+        out += this.#event("{}", delta.reason);
       }
     }
     return out;
@@ -66,11 +66,11 @@ export class ChunkFramer {
   /** Closes a reply that ended normally: a finish chunk if the model sent none, usage if asked, [DONE]. */
   end(): string {
     let out = this.frame([]);
-    if (this.finishReason === undefined) {
-      this.finishReason = this.sawToolCall ? "tool_calls" : "stop";
-      out += this.event("{}", this.finishReason);
+    if (this.#finishReason === undefined) {
+      this.#finishReason = this.#sawToolCall ? "tool_calls" : "stop";
+      out += this.#event("{}", this.#finishReason);
     }
-    if (this.includeUsage && this.usage) out += `${this.usageHead}${JSON.stringify(this.usage)}}\n\n`;
+    if (this.#includeUsage && this.#usage) out += `${this.#usageHead}${JSON.stringify(this.#usage)}}\n\n`;
     return out + DONE;
   }
 

@@ -64,52 +64,52 @@ const startsReply = (batch: Batch) => batch.some((delta) => delta.kind !== "usag
  * failure, after the text that came before it in the same read is handed out.
  */
 export class UpstreamEvents implements AsyncIterableIterator<Batch> {
-  private readonly open: () => Promise<ReadableStream<Uint8Array>>;
-  private readonly maxEventBytes: number;
-  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  private readonly decoder = new TextDecoder();
-  private readonly parser: EventSourceParser;
-  private batch: Delta[] = [];
+  readonly #open: () => Promise<ReadableStream<Uint8Array>>;
+  readonly #maxEventBytes: number;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  readonly #decoder = new TextDecoder();
+  readonly #parser: EventSourceParser;
+  #batch: Delta[] = [];
   /** [DONE] was read. */
-  private ended = false;
-  private oversized = false;
+  #ended = false;
+  #oversized = false;
   /** A finish_reason was read, so an end of stream without [DONE] is still complete. */
-  private finished = false;
+  #finished = false;
   /** A batch was handed out: a broken connection now breaks a reply, not a call. */
-  private yielded = false;
-  private closed = false;
+  #yielded = false;
+  #closed = false;
   /** The stream ended whole ([DONE], or its end after a finish_reason) and its last batch is out. */
-  private whole = false;
+  #whole = false;
   /** Why the reply failed: the upstream reported an error, or the stream was cut off. */
-  private failure: ApiError | undefined;
+  #failure: ApiError | undefined;
   /** Where the read in progress answers (see pull). */
-  private resolveRead!: (result: IteratorResult<Batch>) => void;
-  private rejectRead!: (error: unknown) => void;
+  #resolveRead!: (result: IteratorResult<Batch>) => void;
+  #rejectRead!: (error: unknown) => void;
 
   constructor(open: () => Promise<ReadableStream<Uint8Array>>, readEvent: EventReader, maxEventBytes: number) {
-    this.open = open;
-    this.maxEventBytes = maxEventBytes;
-    this.parser = createParser({
+    this.#open = open;
+    this.#maxEventBytes = maxEventBytes;
+    this.#parser = createParser({
       // eventsource-parser buffers an unfinished event; this bounds that buffer and so memory.
       maxBufferSize: maxEventBytes,
       onEvent: (event) => {
-        if (this.ended || this.oversized || this.failure) return;
+        if (this.#ended || this.#oversized || this.#failure) return;
         // An event that arrived whole in one read was never buffered, so it is measured here.
-        if (event.data.length > maxEventBytes) this.oversized = true;
-        else if (event.event === "error") this.failure = errorEvent(event.data);
+        if (event.data.length > maxEventBytes) this.#oversized = true;
+        else if (event.event === "error") this.#failure = errorEvent(event.data);
         else if (event.data === END_MARKER) {
-          this.ended = true;
-          readEvent.end?.(this.batch);
+          this.#ended = true;
+          readEvent.end?.(this.#batch);
         } else {
           try {
-            readEvent.read(event.data, this.batch);
+            readEvent.read(event.data, this.#batch);
           } catch (error) {
-            this.failure = error instanceof ApiError ? error : broken(error, true);
+            this.#failure = error instanceof ApiError ? error : broken(error, true);
           }
         }
       },
       onError: (error) => {
-        if (error.type === "max-buffer-size-exceeded") this.oversized = true;
+        if (error.type === "max-buffer-size-exceeded") this.#oversized = true;
       },
     });
   }
@@ -128,86 +128,86 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
    * promise per read already, then pays one resolved promise per upstream read end to end.
    */
   pull(resolve: (result: IteratorResult<Batch>) => void, reject: (error: unknown) => void): void {
-    this.resolveRead = resolve;
-    this.rejectRead = reject;
+    this.#resolveRead = resolve;
+    this.#rejectRead = reject;
     // A stream that failed after its last text was handed out fails on the read after it.
-    if (this.closed) {
-      if (this.failure) reject(this.failure);
+    if (this.#closed) {
+      if (this.#failure) reject(this.#failure);
       else resolve(DONE);
-    } else if (this.reader) this.read();
+    } else if (this.#reader) this.#read();
     else {
-      this.open()
+      this.#open()
         .then((body) => {
-          this.reader = body.getReader();
-          this.read();
+          this.#reader = body.getReader();
+          this.#read();
         })
-        .catch(this.failed);
+        .catch(this.#failed);
     }
   }
 
-  private read() {
-    this.reader!.read().then(this.parsed, this.broke);
+  #read() {
+    this.#reader!.read().then(this.#parsed, this.#broke);
   }
 
   // Bound once per stream, so a read allocates no closure.
-  private readonly parsed = (read: ReadableStreamReadResult<Uint8Array>) => {
+  readonly #parsed = (read: ReadableStreamReadResult<Uint8Array>) => {
     let out: IteratorResult<Batch> | undefined;
     try {
-      out = this.take(read);
+      out = this.#take(read);
     } catch (error) {
-      return this.failed(error);
+      return this.#failed(error);
     }
-    if (out) this.resolveRead(out);
-    else this.read();
+    if (out) this.#resolveRead(out);
+    else this.#read();
   };
 
-  private readonly broke = (error: unknown) => this.failed(broken(error, this.yielded));
+  readonly #broke = (error: unknown) => this.#failed(broken(error, this.#yielded));
 
-  private readonly failed = (error: unknown) => {
-    this.close();
-    this.rejectRead(error);
+  readonly #failed = (error: unknown) => {
+    this.#close();
+    this.#rejectRead(error);
   };
 
   /** Whether the stream ended whole and every batch was handed out: the next read answers done. */
   get drained(): boolean {
-    return this.whole;
+    return this.#whole;
   }
 
   /** Stops reading: the upstream connection is released. */
   async return(): Promise<IteratorResult<Batch>> {
-    this.close();
+    this.#close();
     return DONE;
   }
 
   /** Parses one read; what next() answers with, or undefined to read on. */
-  private take({ done, value }: ReadableStreamReadResult<Uint8Array>): IteratorResult<Batch> | undefined {
+  #take({ done, value }: ReadableStreamReadResult<Uint8Array>): IteratorResult<Batch> | undefined {
     // A last event without its blank line is still an event (some servers end that way), so
     // the end of the stream ends the event in progress; a blank line more dispatches nothing.
-    this.parser.feed(done ? `${this.decoder.decode()}\n\n` : this.decoder.decode(value, STREAMING));
-    if (this.oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.maxEventBytes})` });
-    let out: Batch = this.batch;
+    this.#parser.feed(done ? `${this.#decoder.decode()}\n\n` : this.#decoder.decode(value, STREAMING));
+    if (this.#oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.#maxEventBytes})` });
+    let out: Batch = this.#batch;
     // Until the reply starts, usage is held back with the batch: a stalled model that sends
     // only usage (vLLM's continuous_usage_stats) must still meet the first-token timeout.
-    const ready = out.length > 0 && (this.yielded || startsReply(out) || this.ended || done || this.failure !== undefined);
+    const ready = out.length > 0 && (this.#yielded || startsReply(out) || this.#ended || done || this.#failure !== undefined);
     if (ready) {
-      this.batch = [];
-      for (const delta of out) if (delta.kind === "finish") this.finished = true;
-      this.yielded = true;
+      this.#batch = [];
+      for (const delta of out) if (delta.kind === "finish") this.#finished = true;
+      this.#yielded = true;
     } else out = NOTHING;
-    if (this.ended || done || this.failure) {
+    if (this.#ended || done || this.#failure) {
       // Whatever follows [DONE] or an error is not read: the connection is released at once.
-      this.close();
-      if (!this.ended && !this.finished) this.failure ??= truncated();
-      this.whole = this.failure === undefined;
+      this.#close();
+      if (!this.#ended && !this.#finished) this.#failure ??= truncated();
+      this.#whole = this.#failure === undefined;
     }
     if (out.length > 0) return { done: false, value: out };
-    if (this.failure) throw this.failure;
-    return this.closed ? DONE : undefined;
+    if (this.#failure) throw this.#failure;
+    return this.#closed ? DONE : undefined;
   }
 
-  private close() {
-    if (this.closed) return;
-    this.closed = true;
-    this.reader?.cancel().catch(() => undefined);
+  #close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reader?.cancel().catch(() => undefined);
   }
 }

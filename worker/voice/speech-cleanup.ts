@@ -28,70 +28,70 @@ const TABLE_RULE = /^[|:-]*-[|:-]*$/;
  */
 export class SpeechCleanup {
   /** The undecided tail of the text: part of one word, never whitespace. */
-  private pending = "";
+  #pending = "";
   /** The last character decided, for the flanking rules at the start of the next read. */
-  private prev = "";
-  private lineStart = true;
-  private fence = false;
-  private code = false;
-  private table = false;
+  #prev = "";
+  #lineStart = true;
+  #fence = false;
+  #code = false;
+  #table = false;
   /** Inside an IMS command tag: passed as it is up to its `>`. */
-  private tag = false;
+  #tag = false;
   /** Inside a link's (url): dropped up to its `)`. */
-  private url = false;
+  #url = false;
   /** The last character was a link's `]`: a `(` now opens its url. */
-  private afterLink = false;
+  #afterLink = false;
   /** A marker was dropped: so are the spaces after it. */
-  private skipSpace = false;
-  private links = 0;
+  #skipSpace = false;
+  #links = 0;
   /** Line breaks since the last word: two end a paragraph. */
-  private newlines = 0;
+  #newlines = 0;
   /** Emphasis markers opened and not yet closed, e.g. "**". */
-  private open: string[] = [];
+  #open: string[] = [];
 
   push(text: string): string {
-    if (this.pending === "" && !INLINE_SYNTAX.test(text) && !this.lineStart && !this.table && !this.tag && !this.url && !this.afterLink && !this.skipSpace) {
-      if (text) this.prev = text[text.length - 1]!;
+    if (this.#pending === "" && !INLINE_SYNTAX.test(text) && !this.#lineStart && !this.#table && !this.#tag && !this.#url && !this.#afterLink && !this.#skipSpace) {
+      if (text) this.#prev = text[text.length - 1]!;
       return text;
     }
-    return this.run(this.pending + text, false);
+    return this.#run(this.#pending + text, false);
   }
 
   end(): string {
-    return this.pending ? this.run(this.pending, true) : "";
+    return this.#pending ? this.#run(this.#pending, true) : "";
   }
 
   /**
    * Says s from its start; a tail that the stream must still decide is kept in pending
    * (never when final: the reply has ended).
    */
-  private run(s: string, final: boolean): string {
-    this.pending = "";
+  #run(s: string, final: boolean): string {
+    this.#pending = "";
     let out = "";
     let i = 0;
     const n = s.length;
     while (i < n) {
       const c = s[i]!;
-      if (this.afterLink) {
-        this.afterLink = false;
+      if (this.#afterLink) {
+        this.#afterLink = false;
         if (c === "(") {
-          this.url = true;
+          this.#url = true;
           i++;
           continue;
         }
       }
-      if (this.tag) {
+      if (this.#tag) {
         const close = s.indexOf(">", i);
         const to = close < 0 ? n : close + 1;
         out += s.slice(i, to);
-        this.tag = close < 0;
+        this.#tag = close < 0;
         i = to;
         continue;
       }
-      if (this.url) {
+      if (this.#url) {
         let j = i;
         while (j < n && s[j] !== ")" && !isSpace(s[j]!)) j++;
-        this.url = j === n;
+        this.#url = j === n;
         i = j < n && s[j] === ")" ? j + 1 : j;
         continue;
       }
@@ -101,17 +101,17 @@ export class SpeechCleanup {
         const spaces = s.slice(i, j);
         const newlines = spaces.split("\n").length - 1;
         // The spaces after a dropped marker may come in several reads: all are dropped, up to the next word or line.
-        if (!this.skipSpace || newlines > 0) out += spaces;
+        if (!this.#skipSpace || newlines > 0) out += spaces;
         if (newlines > 0) {
-          this.skipSpace = false;
-          this.lineStart = true;
-          this.table = false;
-          this.links = 0;
+          this.#skipSpace = false;
+          this.#lineStart = true;
+          this.#table = false;
+          this.#links = 0;
           // Emphasis and inline code end with their paragraph, whose blank line may come in two reads.
-          this.newlines += newlines;
-          if (this.newlines > 1) {
-            this.open = [];
-            this.code = false;
+          this.#newlines += newlines;
+          if (this.#newlines > 1) {
+            this.#open = [];
+            this.#code = false;
           }
         }
         i = j;
@@ -121,27 +121,27 @@ export class SpeechCleanup {
       while (j < n && !isSpace(s[j]!)) j++;
       const whole = j < n || final;
       const word = s.slice(i, j);
-      this.skipSpace = false;
-      this.newlines = 0;
-      const held = this.lineSyntax(word, whole);
-      if (held === "hold") return this.hold(s, i, out);
+      this.#skipSpace = false;
+      this.#newlines = 0;
+      const held = this.#lineSyntax(word, whole);
+      if (held === "hold") return this.#hold(s, i, out);
       if (held) {
-        out += this.said;
+        out += this.#said;
         i = j;
         continue;
       }
-      const at = this.inline(s, i, j, whole, final);
-      out += this.said;
-      if (this.held) return this.hold(s, at, out);
+      const at = this.#inline(s, i, j, whole, final);
+      out += this.#said;
+      if (this.#held) return this.#hold(s, at, out);
       i = at;
     }
-    if (n > 0) this.prev = s[n - 1]!;
+    if (n > 0) this.#prev = s[n - 1]!;
     return out;
   }
 
-  private hold(s: string, from: number, out: string): string {
-    this.pending = s.slice(from);
-    if (from > 0) this.prev = s[from - 1]!;
+  #hold(s: string, from: number, out: string): string {
+    this.#pending = s.slice(from);
+    if (from > 0) this.#prev = s[from - 1]!;
     return out;
   }
 
@@ -149,37 +149,37 @@ export class SpeechCleanup {
    * A word where only a line's start or a table row gives it meaning: true when it was such
    * syntax (and is dropped, or in a code block said as it is), "hold" while it is not whole.
    */
-  private lineSyntax(word: string, whole: boolean): boolean | "hold" {
+  #lineSyntax(word: string, whole: boolean): boolean | "hold" {
     const fenceMark = word.startsWith("```") || word.startsWith("~~~");
-    this.said = "";
-    if (this.fence) {
+    this.#said = "";
+    if (this.#fence) {
       // In a code block everything is said as written, up to the fence that closes it.
-      if (this.lineStart && !whole && (word[0] === "`" || word[0] === "~")) return "hold";
-      if (this.lineStart && fenceMark) this.fence = false;
-      else this.said = word;
-      this.lineStart = false;
+      if (this.#lineStart && !whole && (word[0] === "`" || word[0] === "~")) return "hold";
+      if (this.#lineStart && fenceMark) this.#fence = false;
+      else this.#said = word;
+      this.#lineStart = false;
       return true;
     }
-    if (this.lineStart) {
+    if (this.#lineStart) {
       if (!whole && LINE_SYNTAX.test(word)) return "hold";
       if (fenceMark) {
-        this.fence = true;
-        this.lineStart = false;
+        this.#fence = true;
+        this.#lineStart = false;
         return true;
       }
       if (LINE_MARKER.test(word)) {
         // A quote can hold a list: the line still starts after its `>`.
-        this.lineStart = word[0] === ">";
-        this.skipSpace = true;
+        this.#lineStart = word[0] === ">";
+        this.#skipSpace = true;
         return true;
       }
-      this.lineStart = false;
-      if (word[0] === "|") this.table = true;
+      this.#lineStart = false;
+      if (word[0] === "|") this.#table = true;
     }
-    if (this.table && /^[|:-]/.test(word)) {
+    if (this.#table && /^[|:-]/.test(word)) {
       if (!whole) return "hold";
       if (TABLE_RULE.test(word)) {
-        this.skipSpace = true;
+        this.#skipSpace = true;
         return true;
       }
     }
@@ -187,25 +187,25 @@ export class SpeechCleanup {
   }
 
   /** What inline() decided to say; whether it stopped at a marker that must wait for more text. */
-  private said = "";
-  private held = false;
+  #said = "";
+  #held = false;
 
   /**
    * One word's inline syntax, from i up to j. Returns where it stopped: j, the start of a
-   * marker held back (this.held), or where an IMS tag or a link's url begins (run() goes on there).
+   * marker held back (this.#held), or where an IMS tag or a link's url begins (run() goes on there).
    */
-  private inline(s: string, i: number, j: number, whole: boolean, final: boolean): number {
+  #inline(s: string, i: number, j: number, whole: boolean, final: boolean): number {
     let out = "";
     let from = i;
-    this.held = false;
+    this.#held = false;
     const stop = (k: number, held: boolean) => {
-      this.said = out;
-      this.held = held;
+      this.#said = out;
+      this.#held = held;
       return k;
     };
     for (let k = i; k < j; ) {
       const c = s[k]!;
-      if (this.code ? c !== "`" : !"*_~`[]!|<".includes(c)) {
+      if (this.#code ? c !== "`" : !"*_~`[]!|<".includes(c)) {
         k++;
         continue;
       }
@@ -217,11 +217,11 @@ export class SpeechCleanup {
         // The run may go on, or what follows decides it.
         if (m === s.length && !final) return stop(k, true);
         if (c === "`") {
-          this.code = !this.code;
+          this.#code = !this.#code;
           from = k = m;
           continue;
         }
-        const decided = this.emphasis(s, s.slice(k, m), k, m, j, whole);
+        const decided = this.#emphasis(s, s.slice(k, m), k, m, j, whole);
         if (decided === "hold") return stop(k, true);
         if (decided) from = m;
         k = m;
@@ -232,7 +232,7 @@ export class SpeechCleanup {
         const seen = s.slice(k, Math.min(j, k + wanted.length));
         if (seen.length < wanted.length && !whole && wanted.startsWith(seen)) return stop(k, true);
         if (seen === wanted && c === "<") {
-          this.tag = true;
+          this.#tag = true;
           return stop(k, false);
         }
         if (seen === wanted) from = k + 1;
@@ -240,28 +240,28 @@ export class SpeechCleanup {
         continue;
       }
       if (c === "[") {
-        if (isBoundary(k > 0 ? s[k - 1]! : this.prev)) {
-          this.links++;
+        if (isBoundary(k > 0 ? s[k - 1]! : this.#prev)) {
+          this.#links++;
           from = k + 1;
         }
         k++;
         continue;
       }
       if (c === "]") {
-        if (this.links > 0) {
-          this.links--;
+        if (this.#links > 0) {
+          this.#links--;
           from = k + 1;
           // run() opens the url if a `(` follows, now or in the next read.
-          this.afterLink = true;
+          this.#afterLink = true;
           return stop(k + 1, false);
         }
         k++;
         continue;
       }
       // A table's cell border: a space between cells, nothing at the row's ends.
-      if (this.table) {
+      if (this.#table) {
         if (k > i && k + 1 < j) out += " ";
-        else this.skipSpace = k === i && k + 1 === j;
+        else this.#skipSpace = k === i && k + 1 === j;
         from = k + 1;
       }
       k++;
@@ -274,16 +274,16 @@ export class SpeechCleanup {
    * word must be seen first. `_` opens only where a matching `_` closes the same word or where
    * the word holds no other `_`: __init__.py and snake_case stay as they are.
    */
-  private emphasis(s: string, run: string, k: number, m: number, j: number, whole: boolean): boolean | "hold" {
+  #emphasis(s: string, run: string, k: number, m: number, j: number, whole: boolean): boolean | "hold" {
     const c = run[0]!;
     if (c === "~" && run.length < 2) return false;
-    const p = k > 0 ? s[k - 1]! : this.prev;
+    const p = k > 0 ? s[k - 1]! : this.#prev;
     const q = m < s.length ? s[m]! : "";
     const left = q !== "" && !isSpace(q) && (!PUNCTUATION.test(q) || isBoundary(p));
     const right = p !== "" && !isSpace(p) && (!PUNCTUATION.test(p) || isBoundary(q));
-    const opened = this.open.lastIndexOf(run);
-    if (right && opened >= 0 && (c !== "_" || this.closesUnderscore(s, m))) {
-      this.open.length = opened;
+    const opened = this.#open.lastIndexOf(run);
+    if (right && opened >= 0 && (c !== "_" || this.#closesUnderscore(s, m))) {
+      this.#open.length = opened;
       return true;
     }
     if (!left || !isBoundary(p)) return false;
@@ -291,14 +291,14 @@ export class SpeechCleanup {
       if (!whole) return "hold";
       const rest = s.slice(m, j);
       const closer = rest.indexOf(run);
-      if (rest.includes("_") && !(closer >= 0 && this.closesUnderscore(s, m + closer + run.length) && !rest.slice(0, closer).includes("_"))) return false;
+      if (rest.includes("_") && !(closer >= 0 && this.#closesUnderscore(s, m + closer + run.length) && !rest.slice(0, closer).includes("_"))) return false;
     }
-    this.open.push(run);
+    this.#open.push(run);
     return true;
   }
 
   /** Whether an `_` run ending at m closes: followed by a boundary, but not by `.` and a letter (a file's extension). */
-  private closesUnderscore(s: string, m: number): boolean {
+  #closesUnderscore(s: string, m: number): boolean {
     const q = m < s.length ? s[m]! : "";
     if (!isBoundary(q)) return false;
     return !(q !== "" && PUNCTUATION.test(q) && isWordChar(m + 1 < s.length ? s[m + 1]! : ""));
