@@ -1,4 +1,5 @@
 import { ApiError } from "./http/api-error.ts";
+import { isRecord } from "./is-record.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 import type { ChatTool } from "../contracts/openai/chat-request.ts";
 import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
@@ -198,12 +199,12 @@ function extraBody(env: Env): VoiceSettings["extraBody"] {
   try {
     body = JSON.parse(raw);
   } catch {
-    throw new ApiError("misconfigured", "Setting UPSTREAM_EXTRA_BODY must be a JSON object.");
+    // Not JSON: refused below, as JSON that is not an object is.
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError("misconfigured", "Setting UPSTREAM_EXTRA_BODY must be a JSON object.");
+  if (!isRecord(body)) throw new ApiError("misconfigured", "Setting UPSTREAM_EXTRA_BODY must be a JSON object.");
   const reserved = RESERVED_BODY_KEYS.find((key) => Object.hasOwn(body, key));
   if (reserved) throw new ApiError("misconfigured", `Setting UPSTREAM_EXTRA_BODY may not set "${reserved}": the worker sets it.`);
-  return body as Record<string, unknown>;
+  return body;
 }
 
 function hangupTool(env: Env): ChatTool | undefined {
