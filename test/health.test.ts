@@ -109,10 +109,17 @@ describe("every answer carries x-request-id", () => {
     ["a 404", "/nowhere", {}],
     ["a 405", "/v1/chat/completions", {}],
     ["a preflight without CORS (405)", "/v1/chat/completions", { method: "OPTIONS" }],
+    ["a Spec 1 stream", "/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${TEST_API_KEY}` }, body: JSON.stringify({ model: "m", messages: docConversation, stream: true }) }],
+    ["a Spec 1 reply (stream: false)", "/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${TEST_API_KEY}` }, body: JSON.stringify({ model: "m", messages: docConversation }) }],
+    ["a Spec 1 refusal (401)", "/v1/chat/completions", { method: "POST", body: "{}" }],
+    ["a Spec 2 reply", "/", { method: "POST", body: new URLSearchParams({ Message: JSON.stringify(docConversation), Token: TEST_IMS_TOKEN }) }],
+    ["a Spec 2 refusal (401), whose body names the same id", "/", { method: "POST", body: new URLSearchParams({ Message: "[]" }) }],
   ];
   it.each(paths)("%s", async (_, path, init) => {
     const response = await fetch(`${workers.demo!.url}${path}`, init);
-    await response.arrayBuffer();
-    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const text = await response.text();
+    const id = response.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    if (text.includes('"RequestId"')) expect((JSON.parse(text) as { RequestId: string }).RequestId).toBe(id);
   });
 });

@@ -40,7 +40,7 @@ async function errorResponse(error: unknown, request: WorkerRequest, env: Env): 
   }
   // A request whose model call already wrote its line (a failed reply) is not logged twice.
   RequestLog.of(request).fail(apiError);
-  return alibaba ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError, request.requestId);
+  return alibaba ? alibabaErrorResponse(apiError, request.requestId) : openaiErrorResponse(apiError);
 }
 
 const methodNotAllowed = () => {
@@ -58,7 +58,7 @@ export const router = Router<WorkerRequest, [Env, ExecutionContext]>({
     corsPreflight,
   ],
   catch: errorResponse,
-  // Every answer carries the id, including those no route wrote (preflight, schemas, health).
+  // Every answer carries the id, set here alone: routes, the error mapping and the preflight leave it out.
   finally: [(response: Response, request) => void response.headers.set("x-request-id", request.requestId), withCors],
 });
 

@@ -52,14 +52,14 @@ export const alibabaErrorBody = (error: ApiError, requestId: string): AlibabaErr
 /** A day: longer is no advice a caller can act on, and an upstream's 1e300 must not print as 1e+300. */
 const MAX_RETRY_AFTER_S = 86_400;
 
-const jsonResponse = (error: ApiError, body: unknown, requestId: string) => {
-  const headers = new Headers({ "content-type": "application/json", "x-request-id": requestId });
-  if (error.retryAfter !== undefined) headers.set("retry-after", String(Math.min(Math.ceil(error.retryAfter), MAX_RETRY_AFTER_S)));
-  if (error.code === "method_not_allowed") headers.set("allow", "POST");
-  return new Response(JSON.stringify(body), { status: statusOf(error), headers });
+// x-request-id is the router's to set, on every answer.
+const jsonResponse = (error: ApiError, body: unknown) => {
+  const response = Response.json(body, { status: statusOf(error) });
+  if (error.retryAfter !== undefined) response.headers.set("retry-after", String(Math.min(Math.ceil(error.retryAfter), MAX_RETRY_AFTER_S)));
+  if (error.code === "method_not_allowed") response.headers.set("allow", "POST");
+  return response;
 };
 
-export const openaiErrorResponse = (error: ApiError, requestId: string) => jsonResponse(error, openaiErrorBody(error), requestId);
+export const openaiErrorResponse = (error: ApiError) => jsonResponse(error, openaiErrorBody(error));
 
-export const alibabaErrorResponse = (error: ApiError, requestId: string) =>
-  jsonResponse(error, alibabaErrorBody(error, requestId), requestId);
+export const alibabaErrorResponse = (error: ApiError, requestId: string) => jsonResponse(error, alibabaErrorBody(error, requestId));
