@@ -53,6 +53,9 @@ export class ApiError extends Error {
   }
 }
 
+/** What a thrown value says of itself, for a log line's detail. */
+export const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** Anything thrown that is not an ApiError is a bug: the caller learns only that it happened. */
 export const asApiError = (error: unknown): ApiError =>
   error instanceof ApiError

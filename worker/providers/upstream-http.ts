@@ -1,7 +1,7 @@
 // Calling a model server over HTTP, as the openai and spec2 providers do: where it lives, the
 // call itself, and what its error statuses mean, all as ApiErrors.
 import type { Config } from "../config.ts";
-import { ApiError } from "../http/api-error.ts";
+import { ApiError, messageOf } from "../http/api-error.ts";
 import { needsUpstreamUrl } from "../readiness.ts";
 import { reportedError } from "./reported-error.ts";
 
@@ -28,7 +28,7 @@ export async function upstreamFetch(url: string, init: RequestInit, signal: Abor
     response = await fetch(url, { ...init, signal, redirect: "manual" });
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    throw new ApiError("upstream_unavailable", "The model server could not be reached.", { detail: `fetch failed: ${error instanceof Error ? error.message : String(error)}` });
+    throw new ApiError("upstream_unavailable", "The model server could not be reached.", { detail: `fetch failed: ${messageOf(error)}` });
   }
   if (!response.ok) throw await upstreamHttpError(response);
   return response;

@@ -1,5 +1,5 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
-import { ApiError } from "../http/api-error.ts";
+import { ApiError, messageOf } from "../http/api-error.ts";
 import { NEEDS_AI_BINDING } from "../readiness.ts";
 import { UpstreamEvents } from "../sse/upstream-events.ts";
 import { plainText } from "./plain-text.ts";
@@ -39,7 +39,7 @@ export const workersAi: Provider = ({ messages, options, extraBody, signal }, co
         stream = await binding.run(model, { ...aiOptions(options), ...extraBody, messages: aiMessages(messages), stream: true }, { signal });
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        throw new ApiError("upstream_unavailable", "Workers AI could not run the model.", { detail: `AI.run failed: ${error instanceof Error ? error.message : String(error)}` });
+        throw new ApiError("upstream_unavailable", "Workers AI could not run the model.", { detail: `AI.run failed: ${messageOf(error)}` });
       }
       if (!(stream instanceof ReadableStream)) throw new ApiError("upstream_error", "Workers AI did not stream its reply.", { detail: `AI.run returned ${typeof stream}` });
       return stream as ReadableStream<Uint8Array>;

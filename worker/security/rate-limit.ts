@@ -1,5 +1,5 @@
 import { configIfValid, type Config, type Env, type RateLimiter } from "../config.ts";
-import { ApiError } from "../http/api-error.ts";
+import { ApiError, messageOf } from "../http/api-error.ts";
 
 export interface RateLimitSubject {
   /** Which route's budget: the two specs are counted apart. */
@@ -25,7 +25,7 @@ async function spend(limiter: RateLimiter, bucket: string, identity: string): Pr
   try {
     return (await limiter.limit({ key: `${bucket}:${hex(digest).slice(0, 32)}` })).success;
   } catch (error) {
-    console.warn(JSON.stringify({ level: "warn", event: "rate_limiter_failed", detail: error instanceof Error ? error.message : String(error) }));
+    console.warn(JSON.stringify({ level: "warn", event: "rate_limiter_failed", detail: messageOf(error) }));
     return true;
   }
 }

@@ -1,5 +1,5 @@
 import { createParser, type EventSourceParser } from "eventsource-parser";
-import { ApiError } from "../http/api-error.ts";
+import { ApiError, messageOf } from "../http/api-error.ts";
 import type { Delta } from "../providers/provider.ts";
 import { reportedError } from "../providers/reported-error.ts";
 
@@ -22,7 +22,7 @@ const truncated = () =>
  */
 const broken = (error: unknown, yielded: boolean) => {
   if (error instanceof ApiError) return error;
-  const detail = `upstream read failed: ${error instanceof Error ? error.message : String(error)}`;
+  const detail = `upstream read failed: ${messageOf(error)}`;
   return yielded
     ? new ApiError("upstream_error", "The connection to the model server broke mid-reply.", { detail })
     : new ApiError("upstream_unavailable", "The connection to the model server broke.", { detail });
