@@ -8,12 +8,26 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/** Token counts as OpenAI's chunks and completions carry them. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
 export interface Reply {
   text: string;
   toolCalls: ToolCall[];
   finishReason: FinishReason;
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined;
+  usage: Usage | undefined;
 }
+
+/** A usage delta in OpenAI's terms, as both encoders (the stream's chunks and the collected reply) answer with it. */
+export const openaiUsage = ({ promptTokens, completionTokens }: { promptTokens: number; completionTokens: number }): Usage => ({
+  prompt_tokens: promptTokens,
+  completion_tokens: completionTokens,
+  total_tokens: promptTokens + completionTokens,
+});
 
 /** The whole reply gathered from the stream: what Spec 2 and `stream: false` answer with. */
 export async function collectReply(reply: StartedReply, maxChars: number): Promise<Reply> {
@@ -43,8 +57,7 @@ export async function collectReply(reply: StartedReply, maxChars: number): Promi
       } else if (delta.kind === "finish") {
         finishReason ??= delta.reason;
       } else {
-        const total = delta.promptTokens + delta.completionTokens;
-        usage = { prompt_tokens: delta.promptTokens, completion_tokens: delta.completionTokens, total_tokens: total };
+        usage = openaiUsage(delta);
       }
     }
     batch = await reply.rest.next();

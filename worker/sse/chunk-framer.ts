@@ -2,6 +2,7 @@ import type { FinishReason } from "../../contracts/openai/chat-chunk.ts";
 import type { Delta } from "../providers/provider.ts";
 import type { ApiError } from "../http/api-error.ts";
 import { openaiErrorBody } from "../http/error-response.ts";
+import { openaiUsage, type Usage } from "../reply/collect-reply.ts";
 
 const DONE = "data: [DONE]\n\n";
 
@@ -18,7 +19,7 @@ export class ChunkFramer {
   #started = false;
   #finishReason: FinishReason | undefined;
   #sawToolCall = false;
-  #usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined;
+  #usage: Usage | undefined;
 
   constructor(id: string, created: number, model: string, includeUsage: boolean) {
     const common = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":`;
@@ -40,8 +41,7 @@ export class ChunkFramer {
     }
     for (const delta of deltas) {
       if (delta.kind === "usage") {
-        const total = delta.promptTokens + delta.completionTokens;
-        this.#usage = { prompt_tokens: delta.promptTokens, completion_tokens: delta.completionTokens, total_tokens: total };
+        this.#usage = openaiUsage(delta);
       } else if (this.#finishReason !== undefined) {
         // The reply is over; a model that keeps talking after its finish_reason is not heard.
       } else if (delta.kind === "text") {
