@@ -100,6 +100,12 @@ describe("FALLBACK_TEXT never hides a misconfiguration", () => {
   });
 });
 
+const chatCall = (stream: boolean): RequestInit => ({
+  method: "POST",
+  headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+  body: JSON.stringify({ model: "demo", stream, messages: docConversation }),
+});
+
 describe("every answer carries x-request-id", () => {
   const paths: [string, string, RequestInit][] = [
     ["/health", "/health", {}],
@@ -109,10 +115,14 @@ describe("every answer carries x-request-id", () => {
     ["a 404", "/nowhere", {}],
     ["a 405", "/v1/chat/completions", {}],
     ["a preflight without CORS (405)", "/v1/chat/completions", { method: "OPTIONS" }],
+    ["a Spec 1 stream", "/v1/chat/completions", chatCall(true)],
+    ["a Spec 1 answer with stream: false", "/v1/chat/completions", chatCall(false)],
+    ["a Spec 2 answer", "/", { method: "POST", body: new URLSearchParams({ Message: JSON.stringify(docConversation), Token: TEST_IMS_TOKEN }) }],
   ];
   it.each(paths)("%s", async (_, path, init) => {
     const response = await fetch(`${workers.demo!.url}${path}`, init);
     await response.arrayBuffer();
+    if (init.method === "POST") expect(response.status).toBe(200);
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

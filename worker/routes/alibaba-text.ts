@@ -34,5 +34,5 @@ export async function alibabaText(request: WorkerRequest, env: Env, route: strin
   const call = { messages: knownTurns(messages), model: chosen.config.upstream.model ?? DEFAULT_MODEL, options: {}, textOnly: true, ims: { instanceId: extendData?.InstanceId, userData: extendData?.UserData } };
   const reply = await collectReply(await startReply(chosen.provider, call, chosen.config, request.signal, log), config.limits.maxReplyChars);
   const body: TextResponse = { Text: reply.text };
-  return Response.json(body, { headers: { "x-request-id": request.requestId } });
+  return Response.json(body);
 }

@@ -34,9 +34,9 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   const reply = await startReply(chosen.provider, { messages: knownTurns(messages), model: servedModel, options, ims }, chosen.config, request.signal, log);
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  if (stream) return sseResponse(reply, new ChunkFramer(id, created, servedModel, options.stream_options?.include_usage === true), request.requestId);
+  if (stream) return sseResponse(reply, new ChunkFramer(id, created, servedModel, options.stream_options?.include_usage === true));
   const body = completionBody(id, created, servedModel, await collectReply(reply, config.limits.maxReplyChars));
-  return Response.json(body, { headers: { "x-request-id": request.requestId } });
+  return Response.json(body);
 }
 
 /** The `stream: false` answer: the collected reply as one chat.completion object. */
