@@ -23,7 +23,7 @@ import { buildServer } from "../selfhost/build-server.ts";
 import { projectRoot as root } from "../selfhost/bundle-worker.ts";
 import { startServer } from "../selfhost/start-server.ts";
 import { demoReply } from "../worker/providers/demo.ts";
-import { buildBundle, buildBundleAt } from "./build-bundle.ts";
+import { buildBundle, buildBundleAt, bundleBenchWorker } from "./build-bundle.ts";
 import { formatTable } from "./format-table.ts";
 import { hedgeRun, printHedgeReport } from "./hedge-run.ts";
 import { loadRun } from "./load-run.ts";
@@ -99,9 +99,6 @@ async function startSelfhost(vars: Record<string, string>) {
   return { url: server.url, load: { pid: server.child.pid!, runtimePid: server.runtimePid, inspectorUrl: undefined, healthUrl: `${server.url}/health` } };
 }
 
-/** Bundles one of the bench's own workers into a single module for workerd. */
-const esbuild = (entry: string, outfile: string) =>
-  execFileSync(join(root, "node_modules", ".bin", "esbuild"), [entry, "--bundle", "--format=esm", `--outfile=${outfile}`, "--log-level=warning"]);
 
 function machine() {
   const workerd = execFileSync(join(root, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).trim();
@@ -161,7 +158,7 @@ async function main(): Promise<number> {
   /** Serves one of the bench's own workers, bundled, on its own workerd, so its CPU is read alone. */
   const startReference = async (name: string, file: string) => {
     const module = join(root, ".build", "bench", name, "index.js");
-    esbuild(join(import.meta.dirname, file), module);
+    bundleBenchWorker(join(import.meta.dirname, file), module);
     const server = await startWorkerd(name, { ...bundle, modulePath: module, vars: upstream, inspector: flags.load, v8Flags });
     stops.push(server.stop);
     startedPids[name] = server.pid;
@@ -223,7 +220,7 @@ async function main(): Promise<number> {
   }
   if (flags.experiment) {
     const module = join(root, ".build", "bench", "experiment", "index.js");
-    esbuild(join(import.meta.dirname, "experiments", "stream-variants.ts"), module);
+    bundleBenchWorker(join(import.meta.dirname, "experiments", "stream-variants.ts"), module);
     const experiment = await startWorkerd("experiment", { ...bundle, modulePath: module, vars: upstream });
     stops.push(experiment.stop);
     startedPids.experiment = experiment.pid;

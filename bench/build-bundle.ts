@@ -18,6 +18,11 @@ export function buildBundle(source = root, into = join(root, ".build", "bench"))
   return { ...bundle, size: { bytes: bundle.bytes, minifiedBytes: minified.length, minifiedGzipBytes: gzipSync(minified).length } };
 }
 
+/** Bundles one of the bench's own workers (floor, copy, experiments) into a single module for workerd. */
+export function bundleBenchWorker(entry: string, outfile: string): void {
+  execFileSync(join(root, "node_modules", ".bin", "esbuild"), [entry, "--bundle", "--format=esm", `--outfile=${outfile}`, "--log-level=warning"]);
+}
+
 /**
  * The worker as it was at a git ref, bundled the same way, so one interleaved run can measure
  * a change against what it replaces. The sources are exported into .build (never a checkout).

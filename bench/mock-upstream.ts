@@ -4,7 +4,7 @@
 // measuring client is: `node bench/mock-upstream.ts [--key <api key>]` prints {"port":N}.
 // A path under /first-<ms>/ answers with that first-token delay whatever the profile says (a
 // second, differently paced upstream on the same port), and GET /records lists, for every
-// request whose profile names a call, when its first chunk was written and when it closed.
+// request whose profile names a call, when it arrived, when its first chunk was written and when it closed.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { chunkText, readProfile, replyText, type StreamProfile } from "./stream-profile.ts";
 
@@ -49,6 +49,8 @@ function chunkEvent(model: string, delta: object, finishReason: string | null) {
 export interface CallRecord {
   call: number;
   path: string;
+  /** When the request's body had arrived whole. */
+  receivedAt: number;
   firstChunkAt: number | null;
   closedAt: number | null;
   completed: boolean;
@@ -116,7 +118,7 @@ function handle(apiKey: string | undefined, request: IncomingMessage, response: 
     const asked = readProfile(body.lastUser) ?? DEFAULT_PROFILE;
     const paced = /^\/first-(\d+)\//.exec(request.url ?? "");
     const profile = paced ? { ...asked, firstMs: Number(paced[1]) } : asked;
-    const record = profile.call === undefined ? undefined : { call: profile.call, path: request.url ?? "", firstChunkAt: null, closedAt: null, completed: false };
+    const record = profile.call === undefined ? undefined : { call: profile.call, path: request.url ?? "", receivedAt: now(), firstChunkAt: null, closedAt: null, completed: false };
     if (record) records.push(record);
     if (body.stream) streamReply(response, body, profile, record);
     else answerWhole(response, body, profile);

@@ -1,4 +1,4 @@
-// node bench/request-calls.ts [--rounds N] [--requests N] [REF ...]: microseconds of workerd CPU
+// node bench/request-calls.ts [--rounds N] [--requests N] [--chunks C] [REF ...]: microseconds of workerd CPU
 // per Spec 1 request, for the worker as it is and at each git REF, beside the copy worker's loop,
 // each on its own workerd, interleaved round after round (the first round is warm-up), median
 // of the rest. The requests run inside the isolate against a stand-in upstream
@@ -15,9 +15,11 @@ import { PERF_V8_FLAGS, recordPerf, type PerfRecording } from "./perf-record.ts"
 import { treeCpuSeconds } from "./process-tree.ts";
 import { startWorkerd, type WorkerdServer } from "./workerd-server.ts";
 
-const { values: flags, positionals: refs } = parseArgs({ options: { rounds: { type: "string" }, requests: { type: "string" }, perf: { type: "string" } }, allowPositionals: true });
+const { values: flags, positionals: refs } = parseArgs({ options: { rounds: { type: "string" }, requests: { type: "string" }, chunks: { type: "string" }, perf: { type: "string" } }, allowPositionals: true });
 const rounds = Number(flags.rounds ?? 8);
 const requests = Number(flags.requests ?? 2000);
+/** Text chunks per reply: 2 prices the per-request path; more, with 2 beside it, the per-chunk work. */
+const chunks = Number(flags.chunks ?? 2);
 const into = join(root, ".build", "request-calls");
 const harness = join(import.meta.dirname, "experiments", "request-calls.ts");
 rmSync(into, { recursive: true, force: true });
@@ -64,7 +66,7 @@ try {
     for (const [i, target] of targets.entries()) {
       const server = servers[i]!;
       const before = treeCpuSeconds(server.pid);
-      const response = await fetch(`${server.url}/run?n=${requests}`);
+      const response = await fetch(`${server.url}/run?n=${requests}&chunks=${chunks}`);
       const text = await response.text();
       if (!response.ok) throw new Error(`${target.name}: ${response.status} ${text}`);
       if (round > 0) (cpu[target.name] ??= []).push(treeCpuSeconds(server.pid) - before);
@@ -80,7 +82,7 @@ const perRequestUs = (name: string) => (median(cpu[name]!) / requests) * 1e6;
 // Each round's figure over the same round's figure for `of`: the machine's load moves both alike.
 const paired = (name: string, of: string) => median(cpu[name]!.map((seconds, round) => seconds / cpu[of]![round]!)).toFixed(3);
 const copyUs = perRequestUs("copy");
-console.log(`${requests} requests per round, ${rounds - 1} rounds measured (medians; "paired" is the median of each round's ratio)\n`);
+console.log(`${requests} requests of ${chunks} chunks per round, ${rounds - 1} rounds measured (medians; "paired" is the median of each round's ratio)\n`);
 console.log("| target | µs CPU per request | over copy | x copy | x copy, paired | x worker, paired | rounds, ms |\n|---|---|---|---|---|---|---|");
 for (const { name } of targets) {
   const us = perRequestUs(name);

@@ -100,6 +100,12 @@ describe("FALLBACK_TEXT never hides a misconfiguration", () => {
   });
 });
 
+const chatCall = (stream: boolean): RequestInit => ({
+  method: "POST",
+  headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+  body: JSON.stringify({ model: "demo", stream, messages: docConversation }),
+});
+
 describe("every answer carries x-request-id", () => {
   const paths: [string, string, RequestInit][] = [
     ["/health", "/health", {}],
@@ -109,15 +115,17 @@ describe("every answer carries x-request-id", () => {
     ["a 404", "/nowhere", {}],
     ["a 405", "/v1/chat/completions", {}],
     ["a preflight without CORS (405)", "/v1/chat/completions", { method: "OPTIONS" }],
-    ["a Spec 1 stream", "/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${TEST_API_KEY}` }, body: JSON.stringify({ model: "m", messages: docConversation, stream: true }) }],
-    ["a Spec 1 reply (stream: false)", "/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${TEST_API_KEY}` }, body: JSON.stringify({ model: "m", messages: docConversation }) }],
+    ["a Spec 1 stream", "/v1/chat/completions", chatCall(true)],
+    ["a Spec 1 answer with stream: false", "/v1/chat/completions", chatCall(false)],
+    ["a Spec 2 answer", "/", { method: "POST", body: new URLSearchParams({ Message: JSON.stringify(docConversation), Token: TEST_IMS_TOKEN }) }],
+    // Refusals take the error mapping's way out, which leaves the id to the router too.
     ["a Spec 1 refusal (401)", "/v1/chat/completions", { method: "POST", body: "{}" }],
-    ["a Spec 2 reply", "/", { method: "POST", body: new URLSearchParams({ Message: JSON.stringify(docConversation), Token: TEST_IMS_TOKEN }) }],
     ["a Spec 2 refusal (401), whose body names the same id", "/", { method: "POST", body: new URLSearchParams({ Message: "[]" }) }],
   ];
-  it.each(paths)("%s", async (_, path, init) => {
+  it.each(paths)("%s", async (name, path, init) => {
     const response = await fetch(`${workers.demo!.url}${path}`, init);
     const text = await response.text();
+    if (init.method === "POST") expect(response.status).toBe(name.includes("refusal") ? 401 : 200);
     const id = response.headers.get("x-request-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     if (text.includes('"RequestId"')) expect((JSON.parse(text) as { RequestId: string }).RequestId).toBe(id);

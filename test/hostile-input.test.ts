@@ -134,6 +134,14 @@ describe("request bodies have a read deadline (BODY_TIMEOUT_MS)", () => {
     expect(answer.closedAt - started).toBeLessThan(BODY_TIMEOUT_MS + 1500);
   });
 
+  it("a slow body on a keep-alive connection gets 408 and the connection closes at the deadline", async () => {
+    const started = performance.now();
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${TEST_API_KEY}\r\ncontent-length: ${chatBody.length}\r\n\r\n`;
+    const answer = await rawRequest(worker.directUrl, head, trickle(50));
+    expect(answer.status).toBe(408);
+    expect(answer.closedAt - started).toBeLessThan(BODY_TIMEOUT_MS + 1500);
+  });
+
   it("a refused (unauthenticated) slow upload is not read on past the deadline", async () => {
     const started = performance.now();
     const head = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${chatBody.length}\r\n\r\n`;

@@ -1,4 +1,4 @@
-// The harness of bench/request-calls.ts: serves GET /run?n=N, which sends N Spec 1 requests one
+// The harness of bench/request-calls.ts: serves GET /run?n=N[&chunks=C], which sends N Spec 1 requests one
 // after another to a worker inside this same isolate, each answered by a stand-in upstream (the
 // global fetch replaced) that streams a short reply, and reads every answer to its end. With
 // no network, no client and no mock in the measurement, the CPU that the driver reads around a
@@ -13,18 +13,23 @@ export interface WorkerModule {
 const encoder = new TextEncoder();
 const event = (delta: string, finish: string | null) =>
   `data: {"id":"chatcmpl-up","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[{"index":0,"delta":${delta},"finish_reason":${finish === null ? "null" : `"${finish}"`}}]}\n\n`;
-/** The mock's two-chunk reply as it arrives in three reads: role and text, text, finish and [DONE]. */
-const UPSTREAM_READS = [
-  event('{"role":"assistant","content":""}', null) + event('{"content":"word word w"}', null),
-  event('{"content":"ord word wo"}', null),
-  `${event("{}", "stop")}data: [DONE]\n\n`,
-].map((text) => encoder.encode(text));
+/**
+ * The mock's reply of `chunks` text chunks as it arrives, one read per chunk: role and the first
+ * text, then each text chunk, then finish and [DONE] (two chunks: the three reads of the mock's
+ * two-chunk reply). Made once per chunk count.
+ */
+const upstreamReads = (chunks: number) =>
+  [
+    event('{"role":"assistant","content":""}', null) + event('{"content":"word word w"}', null),
+    ...Array.from({ length: chunks - 1 }, () => event('{"content":"ord word wo"}', null)),
+    `${event("{}", "stop")}data: [DONE]\n\n`,
+  ].map((text) => encoder.encode(text));
 
-const upstreamReply = () =>
+const upstreamReply = (reads: readonly Uint8Array[]) =>
   new Response(
     new ReadableStream<Uint8Array>({
       start(controller) {
-        for (const read of UPSTREAM_READS) controller.enqueue(read.slice());
+        for (const read of reads) controller.enqueue(read.slice());
         controller.close();
       },
     }),
@@ -52,8 +57,9 @@ export function harness(worker: WorkerModule) {
       if (url.pathname === "/health") return new Response("ok");
       if (url.pathname !== "/run") return new Response("no such path", { status: 404 });
       const n = Number(url.searchParams.get("n") ?? "1");
+      const reads = upstreamReads(Number(url.searchParams.get("chunks") ?? "2"));
       const realFetch = globalThis.fetch;
-      globalThis.fetch = async () => upstreamReply();
+      globalThis.fetch = async () => upstreamReply(reads);
       let bytes = 0;
       try {
         for (let i = 0; i < n; i++) {

@@ -6,6 +6,8 @@ import type { ChatOptions, ModelCall, Provider } from "./provider.ts";
 import { upstreamFetch, upstreamUrl } from "./upstream-http.ts";
 import { isJsonAnswer, wholeReplyEvents } from "./whole-reply-events.ts";
 
+const encoder = new TextEncoder();
+
 /**
  * The OpenAI options the contract knows. Only these are forwarded: IMS adds fields of its own
  * (extendData and whatever comes next), and OpenAI rejects parameters it does not know.
@@ -34,7 +36,7 @@ export const openaiCompatible: Provider = ({ messages, model, options, extraBody
       if (config.upstream.apiKey) headers.authorization = `Bearer ${config.upstream.apiKey}`;
       // As bytes, so the text dies once encoded: a string body stays on the heap beside the parsed
       // request until the upstream answers, and with many large requests the heap held two copies of each.
-      const response = await upstreamFetch(url, { method: "POST", headers, body: new TextEncoder().encode(requestBody(model, messages, options, extraBody)) }, signal);
+      const response = await upstreamFetch(url, { method: "POST", headers, body: encoder.encode(requestBody(model, messages, options, extraBody)) }, signal);
       if (!response.body) throw new ApiError("upstream_error", "The model server sent an empty reply.", { detail: "no response body" });
       return isJsonAnswer(response) ? wholeReplyEvents(response, config.stream.maxEventBytes) : response.body;
     },

@@ -35,7 +35,8 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   if (stream) return sseResponse(reply, new ChunkFramer(id, created, servedModel, options.stream_options?.include_usage === true));
-  return Response.json(completionBody(id, created, servedModel, await collectReply(reply, config.limits.maxReplyChars)));
+  const body = completionBody(id, created, servedModel, await collectReply(reply, config.limits.maxReplyChars));
+  return Response.json(body);
 }
 
 /** The `stream: false` answer: the collected reply as one chat.completion object. */

@@ -74,5 +74,6 @@ async function writeReply(reply: StartedReply, framer: ChunkFramer, writer: Writ
 export function sseResponse(reply: StartedReply, framer: ChunkFramer): Response {
   const { readable, writable } = new IdentityTransformStream();
   void writeReply(reply, framer, writable.getWriter());
+  // The router stamps x-request-id on every answer, this one included.
   return new Response(readable, { status: 200, headers: SSE_HEADERS });
 }
