@@ -8,13 +8,10 @@ const WORDS_PER_CHUNK = 3;
 const MAX_QUOTE_CHARS = 120;
 
 function lastUserText(messages: readonly ChatMessage[]): { text: string; images: number } {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i]!;
-    if (message.role !== "user") continue;
-    const images = typeof message.content === "string" ? 0 : message.content.filter((part) => part.type === "image_url").length;
-    return { text: plainText(message.content), images };
-  }
-  return { text: "", images: 0 };
+  const message = messages.findLast((one) => one.role === "user");
+  if (message?.role !== "user") return { text: "", images: 0 };
+  const images = typeof message.content === "string" ? 0 : message.content.filter((part) => part.type === "image_url").length;
+  return { text: plainText(message.content), images };
 }
 
 /** The demo's reply to a conversation: deterministic, so tests and curl users see the same text. */
