@@ -5,10 +5,8 @@
  * input is ever evaluated. JSON is a subset of what it accepts.
  */
 export class LiteralSyntaxError extends Error {
-  readonly position: number;
   constructor(message: string, position: number) {
     super(`${message} at position ${position}`);
-    this.position = position;
   }
 }
 
