@@ -15,7 +15,6 @@ const MAX_IN_FLIGHT = 2;
 const LOST = new ApiError("upstream_error", "Another target answered first.");
 
 interface Attempt {
-  target: Target;
   iterator: AsyncIterator<Batch>;
   abort: (reason: unknown) => void;
   /** The target's first batch, or its failure: its own first-token timeout, or the call's abort. */
@@ -39,7 +38,7 @@ function open(target: Target, call: ModelCall): Attempt {
     iterator.next().then(resolve, reject);
   });
   void first.then(() => clearTimeout(timer), () => clearTimeout(timer));
-  return { target, iterator, abort: (reason) => controller.abort(reason), first };
+  return { iterator, abort: (reason) => controller.abort(reason), first };
 }
 
 /**
