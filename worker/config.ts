@@ -3,7 +3,8 @@ import { isRecord } from "./is-record.ts";
 import { upstreamUrlProblem } from "./security/upstream-url-problem.ts";
 import type { ChatTool } from "../contracts/openai/chat-request.ts";
 import { parseModels, routeKeys, type Routing } from "./routing/parse-models.ts";
-import { callStringSettingNames, type SettingName } from "./setting-names.ts";
+import { callStringSettingNames } from "./call-setting-names.ts";
+import type { SettingName } from "./setting-names.ts";
 
 /** The worker's bindings as wrangler.toml, `wrangler secret put` and .dev.vars provide them (or, self-hosted, the environment). */
 export type Env = { [name in Setting]?: string } & {
