@@ -74,13 +74,15 @@ export class RequestLog {
       level: status >= 500 ? "error" : outcome === "fallback" ? "warn" : "info",
       requestId: this.#requestId,
       ...this.#described,
-      ...(this.#routing && { routing: this.#routing }),
+      // Undefined fields are left out of the line by JSON.stringify.
+      routing: this.#routing,
       status,
       outcome,
       ttftMs: this.#firstTokenAt === undefined ? null : this.#firstTokenAt - this.#startedAt,
       durationMs: Date.now() - this.#startedAt,
       chunks: this.chunks,
-      ...(error && { code: error.code, ...(error.detail !== undefined && { detail: error.detail.slice(0, MAX_DETAIL_CHARS) }) }),
+      code: error?.code,
+      detail: error?.detail?.slice(0, MAX_DETAIL_CHARS),
     };
     if (status >= 500) console.error(JSON.stringify(line));
     else console.log(JSON.stringify(line));

@@ -9,18 +9,19 @@ const routesOf = (routing: Routing, now: number) =>
   Object.fromEntries(
     [...routing.routes.values()].map((route) => [
       route.name,
+      // Fields left undefined are not in the JSON answer.
       {
-        ...(route.hedgeAfterMs !== undefined && { hedgeAfterMs: route.hedgeAfterMs }),
-        ...(route.keyNames && { keys: route.keyNames }),
+        hedgeAfterMs: route.hedgeAfterMs,
+        keys: route.keyNames,
         targets: route.tiers.map((tier) =>
           tier.map((target) => ({
             name: target.name,
             provider: target.config.provider,
-            ...(target.config.upstream.baseUrl !== undefined && { baseUrl: target.config.upstream.baseUrl }),
-            ...(target.config.upstream.model !== undefined && { model: target.config.upstream.model }),
-            ...(target.keyName !== undefined && { key: target.keyName }),
-            ...(tier.length > 1 && { weight: target.weight }),
-            ...(coolingDown(target, now) && { coolingDown: true }),
+            baseUrl: target.config.upstream.baseUrl,
+            model: target.config.upstream.model,
+            key: target.keyName,
+            weight: tier.length > 1 ? target.weight : undefined,
+            coolingDown: coolingDown(target, now) || undefined,
           })),
         ),
       },
