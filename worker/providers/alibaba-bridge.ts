@@ -26,8 +26,8 @@ function formMessages(messages: readonly ChatMessage[]): FormMessage[] {
 function imsForm(call: ModelCall, config: Config): URLSearchParams {
   const form = new URLSearchParams({ Message: JSON.stringify(formMessages(call.messages)) });
   if (config.upstream.apiKey) form.set("Token", config.upstream.apiKey);
-  const extendData = { ...(call.ims?.instanceId !== undefined && { InstanceId: call.ims.instanceId }), ...(call.ims?.userData !== undefined && { UserData: call.ims.userData }) };
-  form.set("ExtendData", JSON.stringify(extendData));
+  // JSON leaves out what is undefined.
+  form.set("ExtendData", JSON.stringify({ InstanceId: call.ims?.instanceId, UserData: call.ims?.userData }));
   return form;
 }
 

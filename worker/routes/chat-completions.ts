@@ -39,7 +39,7 @@ export async function chatCompletions(request: WorkerRequest, env: Env): Promise
   return Response.json(body);
 }
 
-/** The `stream: false` answer: the collected reply as one chat.completion object. */
+/** The `stream: false` answer: the collected reply as one chat.completion object (undefined fields stay out of its JSON). */
 export const completionBody = (id: string, created: number, model: string, reply: Reply): ChatCompletion => ({
   id,
   object: "chat.completion",
@@ -51,10 +51,10 @@ export const completionBody = (id: string, created: number, model: string, reply
       message: {
         role: "assistant",
         content: reply.text === "" && reply.toolCalls.length ? null : reply.text,
-        ...(reply.toolCalls.length > 0 && { tool_calls: reply.toolCalls }),
+        tool_calls: reply.toolCalls.length > 0 ? reply.toolCalls : undefined,
       },
       finish_reason: reply.finishReason,
     },
   ],
-  ...(reply.usage && { usage: reply.usage }),
+  usage: reply.usage,
 });
