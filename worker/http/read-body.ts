@@ -29,7 +29,8 @@ export interface BodyRules {
  * it arrives. An upstream's answer is cancelled there; a request's rest is left unread for
  * drainBody, so its client receives the refusal rather than a reset while it is still sending.
  * Past the deadline the stream is cancelled, so a body sent a byte at a time holds no
- * connection open longer than timeoutMs.
+ * connection open longer than timeoutMs. A request's declared body is read by the runtime
+ * (readDeclared); what comes here is read through a BYOB reader.
  */
 export async function readBody(message: Request | Response, maxBytes: number, rules: BodyRules = {}): Promise<Uint8Array<ArrayBuffer>> {
   const { tooLarge = requestTooLarge, broken = requestBroken, timeoutMs } = rules;
@@ -37,7 +38,7 @@ export async function readBody(message: Request | Response, maxBytes: number, ru
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (declared > 0 && message instanceof Request) return readDeclared(message, broken, timeoutMs);
   if (!message.body) return new Uint8Array(0);
-  // The runtime writes into buffers given to it: a declared body lands whole in one of its size,
+  // The runtime writes into buffers given to it: a declared answer lands whole in one of its size,
   // with no pieces to join (one copy of the body, not two); a chunked one in full READ_BYTES
   // pieces. A body longer than declared (a decoded answer) goes on in pieces, counted the same.
   const full: Uint8Array<ArrayBuffer>[] = [];
