@@ -1,10 +1,11 @@
-// node bench/first-token-split.ts [--rounds N] [--baseline REF]: where the time to first token
+// node bench/first-token-split.ts [--rounds N] [--baseline REF] [--quick]: where the time to first token
 // goes when the paced scenario's 16 streams start at once. Every call is named in its profile,
 // so the mock records when the request reached it and when it wrote the first chunk; with the
 // moment the client sent it and the moment its first content event arrived (one clock: every
 // process reads performance.timeOrigin + performance.now()), each call's TTFT splits into the
 // way in (client -> worker -> upstream) and the way out (upstream's first chunk -> client).
 // Targets as in npm run bench: direct, floor, copy, spec1 (and spec1 at REF), in turn per round.
+// --quick (run by npm test) makes it small: it proves every call is verified and split, never times.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot as root } from "../selfhost/bundle-worker.ts";
@@ -16,14 +17,14 @@ import { profileMessage, replyText, type StreamProfile } from "./stream-profile.
 import { percentile } from "./summarize.ts";
 import { startWorkerd, type WorkerdServer } from "./workerd-server.ts";
 
-const { values: flags } = parseArgs({ options: { rounds: { type: "string" }, baseline: { type: "string" } } });
+const { values: flags } = parseArgs({ options: { rounds: { type: "string" }, baseline: { type: "string" }, quick: { type: "boolean", default: false } } });
 /** Rounds measured; one more goes first, unmeasured, for JIT warm-up and first connections. */
-const rounds = Number(flags.rounds ?? 5);
+const rounds = Number(flags.rounds ?? (flags.quick ? 1 : 5));
 /** The paced scenario of npm run bench: its 16 streams start together and stay in step. */
-const PACED: Omit<StreamProfile, "call"> = { chunks: 50, size: 12, firstMs: 200, gapMs: 20 };
-const CONCURRENCY = 16;
+const PACED: Omit<StreamProfile, "call"> = flags.quick ? { chunks: 5, size: 12, firstMs: 20, gapMs: 2 } : { chunks: 50, size: 12, firstMs: 200, gapMs: 20 };
+const CONCURRENCY = flags.quick ? 4 : 16;
 /** Bursts per target per round. */
-const BURSTS = 3;
+const BURSTS = flags.quick ? 1 : 3;
 const UPSTREAM_KEY = "bench-upstream-key";
 const API_KEY = "bench-api-key";
 
@@ -46,7 +47,8 @@ async function main(): Promise<number> {
   const mock = await startMockProcess(UPSTREAM_KEY);
   stops.push(mock.stop);
   const upstream = { UPSTREAM_BASE_URL: `http://127.0.0.1:${mock.port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, UPSTREAM_MODEL: "bench-model", ALLOW_PRIVATE_UPSTREAM: "true" };
-  const bundle = buildBundle();
+  // Its own build directory, so it may run beside npm run bench.
+  const bundle = buildBundle(root, join(root, ".build", "first-token"));
   const serve = async (name: string, modulePath: string, vars: Record<string, string>): Promise<WorkerdServer> => {
     const server = await startWorkerd(name, { ...bundle, modulePath, vars });
     stops.push(server.stop);

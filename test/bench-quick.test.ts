@@ -13,9 +13,9 @@ interface Outcome {
   output: string;
 }
 
-function bench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
+function bench(args: string[], env: NodeJS.ProcessEnv = process.env, script = "bench.ts"): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, "bench", "bench.ts"), ...args], { cwd: root, env, timeout: 150_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(root, "bench", script), ...args], { cwd: root, env, timeout: 150_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}\n${stderr}` });
     });
   });
@@ -54,6 +54,12 @@ describe("bench --quick", () => {
     } finally {
       rmSync(out, { force: true });
     }
+  });
+
+  it("splits the first token's time of every call on every target (first-token-split --quick)", { timeout: 180_000 }, async () => {
+    const { code, output } = await bench(["--quick"], process.env, "first-token-split.ts");
+    expect(code, output).toBe(0);
+    for (const target of ["direct", "floor", "copy", "spec1"]) expect(output).toMatch(new RegExp(`^\\| ${target} \\| 4/4 \\| [\\d.]+ \\|`, "m"));
   });
 
   // Starting node on the bench script alone (its imports, wrangler's among them) took over 20 s at load 16 on 2 cores.
