@@ -9,6 +9,7 @@ describe("the provider's error code, as far as it may be repeated", () => {
     [{ error: { code: 429, status: "RESOURCE_EXHAUSTED" } }, "429"],
     [{ object: "error", message: "x", type: "BadRequestError", code: 400 }, "400"],
     [{ error: { type: "server_error" } }, "server_error"],
+    [{ error: { code: 1214, message: "x" } }, "1214"],
   ])("%j names %s", (body, kind) => {
     expect(reportedKind(body).kind).toBe(kind);
   });
@@ -23,6 +24,13 @@ describe("the provider's error code, as far as it may be repeated", () => {
     const { kind, detail } = reportedKind(body);
     expect(kind).toBeUndefined();
     expect(detail).not.toMatch(/sk-proj|req_01|password|prompt|nested/);
+  });
+
+  it("the log holds a value that may not be repeated only as its length, or its type if it is not text", () => {
+    expect(reportedKind({ error: { code: "sk-proj-abcDEF123456", type: "req_01kbx3m5q7e8r9" } }).detail).toBe("type=<18> code=<20>");
+    expect(reportedKind({ error: { code: { nested: "x" }, type: "invalid_request_error" } }).detail).toBe("type=invalid_request_error code=<object>");
+    expect(reportedKind("Rate limit reached; the prompt was: hello").detail).toBe("code=<41>");
+    expect(reportedKind({ error: {} }).detail).toBe("type= code=");
   });
 
   it("a rate limit is a 429 with Retry-After; anything else an upstream_error naming the code", () => {

@@ -3,9 +3,9 @@ import type { FormMessage } from "../../contracts/alibaba/form-request.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/api-error.ts";
 import { readBody } from "../http/read-body.ts";
-import { upstreamErrorKind } from "./upstream-error-kind.ts";
 import { isRecord } from "../is-record.ts";
 import { plainText } from "./plain-text.ts";
+import { reportedKind } from "./reported-error.ts";
 import type { ModelCall, Provider } from "./provider.ts";
 import { upstreamFetch, upstreamUrl } from "./upstream-http.ts";
 
@@ -58,6 +58,6 @@ export const alibabaBridge: Provider = async function* (call, config) {
   } catch {
     throw badReply(`non-JSON body (${text.length} chars)`);
   }
-  if (!isRecord(body) || typeof body.Text !== "string") throw badReply(upstreamErrorKind(body));
+  if (!isRecord(body) || typeof body.Text !== "string") throw badReply(reportedKind(body).detail);
   yield body.Text ? [{ kind: "text", text: body.Text }, { kind: "finish", reason: "stop" }] : [{ kind: "finish", reason: "stop" }];
 };

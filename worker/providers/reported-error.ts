@@ -3,11 +3,11 @@ import { isRecord } from "../is-record.ts";
 
 /**
  * What of a provider's error code may be repeated: a short token of letters (`invalid_api_key`,
- * `Throttling.RateQuota`) or an HTTP status. Digits elsewhere are refused, since keys and
- * request ids are letters and digits mixed; anything else (free text, which may echo the
- * conversation or a key) is left out rather than cleaned.
+ * `Throttling.RateQuota`) or a short number (an HTTP status, a numeric code such as `1214`).
+ * Digits among letters are refused, since keys and request ids mix the two; anything else
+ * (free text, which may echo the conversation or a key) is never repeated, only its length.
  */
-const SAFE_TOKEN = /^(?:[A-Za-z_.:-]{1,64}|\d{3})$/;
+const SAFE_TOKEN = /^(?:[A-Za-z_.:-]{1,64}|\d{1,8})$/;
 
 /** How providers name a rate limit: OpenAI and Groq (rate_limit_exceeded), DashScope (Throttling.*), Gemini (429, RESOURCE_EXHAUSTED). */
 const RATE_LIMIT = /rate.?limit|throttl|too.?many|exhausted|429/i;
@@ -23,6 +23,10 @@ const tokenOf = (value: unknown) => {
   return typeof text === "string" && SAFE_TOKEN.test(text) ? text : undefined;
 };
 
+/** A field as the log may hold it: a safe token as sent, nothing when absent, else only its length (or its type, if it is not text). */
+const logged = (value: unknown, token: string | undefined) =>
+  token ?? (value == null || value === "" ? "" : `<${typeof value === "string" ? value.length : typeof value}>`);
+
 /**
  * The code (else the type) an error object names, if it is a safe token, and both for the log: OpenAI's
  * `{error: {code, type}}`, DashScope's native `{code}` / `{Code}`, a bare `{code, type}`.
@@ -31,11 +35,11 @@ export function reportedKind(body: unknown): { kind: string | undefined; detail:
   const error = isRecord(body) && body.error !== undefined ? body.error : body;
   if (!isRecord(error)) {
     const kind = tokenOf(error);
-    return { kind, detail: `code=${kind ?? ""}` };
+    return { kind, detail: `code=${logged(error, kind)}` };
   }
   const type = tokenOf(error.type) ?? tokenOf(error.status);
   const code = tokenOf(error.code) ?? tokenOf(error.Code);
-  return { kind: code ?? type, detail: `type=${type ?? ""} code=${code ?? ""}` };
+  return { kind: code ?? type, detail: `type=${logged(error.type ?? error.status, type)} code=${logged(error.code ?? error.Code, code)}` };
 }
 
 /**
