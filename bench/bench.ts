@@ -99,7 +99,6 @@ async function startSelfhost(vars: Record<string, string>) {
   return { url: server.url, load: { pid: server.child.pid!, runtimePid: server.runtimePid, inspectorUrl: undefined, healthUrl: `${server.url}/health` } };
 }
 
-
 function machine() {
   const workerd = execFileSync(join(root, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).trim();
   return { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, workerd, loadavg: loadavg() };
