@@ -163,14 +163,15 @@ describe("a hostile upstream", () => {
   });
 
   const quoting = [
-    ["an OpenAI error whose type and code quote the key", "openai", { status: 401, headers: { "content-type": "application/json" }, body: [JSON.stringify({ error: { message: "no", type: `key ${UPSTREAM_API_KEY}`, code: UPSTREAM_API_KEY } })] }],
-    ["an in-stream error whose code quotes the key", "openai", { body: [`data: ${JSON.stringify({ error: { type: UPSTREAM_API_KEY, code: `bad:${UPSTREAM_API_KEY}` } })}\n\n`] }],
-    ["a Spec 2 error whose Code quotes the key", "alibaba", { status: 200, headers: { "content-type": "application/json" }, body: [JSON.stringify({ Code: `InvalidToken ${UPSTREAM_API_KEY}` })] }],
-    ["a Spec 2 answer with the key as a JSON key", "alibaba", { status: 200, headers: { "content-type": "application/json" }, body: [JSON.stringify({ [UPSTREAM_API_KEY]: 1 })] }],
-    ["a 900 KB in-stream error code", "openai", { body: [`data: ${JSON.stringify({ error: { type: "x", code: "c".repeat(900_000) } })}\n\n`] }],
-  ] as [string, "openai" | "alibaba", ScriptedReply][];
+    ["an OpenAI error whose type and code quote the key", "openai", { status: 401, headers: { "content-type": "application/json" }, body: [JSON.stringify({ error: { message: "no", type: `key ${UPSTREAM_API_KEY}`, code: UPSTREAM_API_KEY } })] }, /code=<\d+>/],
+    ["an in-stream error whose code quotes the key", "openai", { body: [`data: ${JSON.stringify({ error: { type: UPSTREAM_API_KEY, code: `bad:${UPSTREAM_API_KEY}` } })}\n\n`] }, /code=<\d+>/],
+    ["a Spec 2 error whose Code quotes the key", "alibaba", { status: 200, headers: { "content-type": "application/json" }, body: [JSON.stringify({ Code: `InvalidToken ${UPSTREAM_API_KEY}` })] }, /code=<\d+>/],
+    ["a Spec 2 answer with the key as a JSON key", "alibaba", { status: 200, headers: { "content-type": "application/json" }, body: [JSON.stringify({ [UPSTREAM_API_KEY]: 1 })] }, undefined],
+    ["a 900 KB in-stream error code", "openai", { body: [`data: ${JSON.stringify({ error: { type: "x", code: "c".repeat(900_000) } })}\n\n`] }, /code=<900000>/],
+  ] as [string, "openai" | "alibaba", ScriptedReply, RegExp | undefined][];
 
-  it.each(quoting)("%s reaches neither the caller nor the log, and the line stays short", async (_, provider, reply) => {
+  // A value that may not be repeated is logged as its length (SECURITY.md, Logs), on every path.
+  it.each(quoting)("%s reaches neither the caller nor the log, and the line stays short", async (_, provider, reply, logged) => {
     upstream.reply(reply, reply);
     const before = logs.length;
     const target = provider === "openai" ? openai : bridge;
@@ -185,5 +186,6 @@ describe("a hostile upstream", () => {
       expect(text).not.toContain(UPSTREAM_API_KEY.slice(4, -4));
     }
     for (const line of written) expect(line.length).toBeLessThan(1000);
+    if (logged) expect(written.filter((line) => logged.test(line))).toHaveLength(2);
   });
 });
