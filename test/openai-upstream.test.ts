@@ -150,6 +150,39 @@ describe("recorded upstream streams through the worker", () => {
     expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 57, completion_tokens: 24, total_tokens: 81 });
   });
 
+  it("Gemini: a tool call's thought_signature reaches the caller once, and the openai SDK's message sent back carries it upstream", async () => {
+    const signature = { google: { thought_signature: "CiQBcsjafQ==" } };
+    upstream.reply({ body: cut(fixture("gemini-openai-tool-call.sse"), 3) });
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }];
+    const question: OpenAI.ChatCompletionMessageParam = { role: "user", content: "Weather in Sydney?" };
+    const stream = client.chat.completions.stream({ model: "gemini-3-flash", messages: [question], tools });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    for (const chunk of chunks) expect(schemaViolation("openai-chat-chunk", chunk)).toBeNull();
+    // Gemini repeats the signature on a delta of its own; the caller gets it once, with the call.
+    const sent = chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []).filter((call) => "extra_content" in call);
+    expect(sent).toEqual([expect.objectContaining({ index: 0, id: "function-call-1428771398157946402", extra_content: signature })]);
+    const message = (await stream.finalChatCompletion()).choices[0]!.message;
+    expect(message.tool_calls).toEqual([expect.objectContaining({ function: { name: "get_weather", arguments: '{"location":"Sydney"}' }, extra_content: signature })]);
+
+    // Gemini 3 refuses a next turn whose function call lacks its signature: the conversation is forwarded as it came.
+    upstream.reply({ body: textReply(["Sunny."]) });
+    const next = [question, message, { role: "tool", tool_call_id: message.tool_calls![0]!.id, content: "22°C, sunny" }] as OpenAI.ChatCompletionMessageParam[];
+    const answer = await client.chat.completions.create({ model: "gemini-3-flash", stream: true, messages: next, tools });
+    for await (const chunk of answer) void chunk;
+    const forwarded = JSON.parse(upstream.requests.at(-1)!.body);
+    expect(forwarded.messages[1].tool_calls[0].extra_content).toEqual(signature);
+  });
+
+  it("stream: false: a tool call's extra_content is in the collected message", async () => {
+    upstream.reply({ body: cut(fixture("gemini-openai-tool-call.sse"), 2) });
+    const completion = await client.chat.completions.create({ model: "gemini-3-flash", stream: false, messages: [{ role: "user", content: "Weather in Sydney?" }] });
+    expect(schemaViolation("openai-chat-completion", completion)).toBeNull();
+    expect(completion.choices[0]!.message.tool_calls).toEqual([
+      { id: "function-call-1428771398157946402", type: "function", function: { name: "get_weather", arguments: '{"location":"Sydney"}' }, extra_content: { google: { thought_signature: "CiQBcsjafQ==" } } },
+    ]);
+  });
+
   it("DashScope compatible mode: reasoning left out, Chinese text and emoji whole across cuts", async () => {
     for (const seed of [1, 2, 3]) {
       upstream.reply({ body: cut(fixture("dashscope-reasoning.sse"), seed) });

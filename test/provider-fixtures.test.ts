@@ -16,7 +16,7 @@ const MAX_EVENT_BYTES = 1024 * 1024;
 
 interface Received {
   text: string;
-  toolCalls: { id: string; name: string; arguments: string }[];
+  toolCalls: { id: string; name: string; arguments: string; extraContent?: unknown }[];
   usage: { promptTokens: number; completionTokens: number } | undefined;
   finish: string | undefined;
   error: { code: string; message: string; retryAfter: number | undefined } | undefined;
@@ -45,7 +45,13 @@ async function receive(open: () => Promise<ReadableStream<Uint8Array>>): Promise
         expect(delta.id).toBeUndefined();
         expect(delta.name).toBeUndefined();
       }
-      out.toolCalls[delta.index]!.arguments += delta.arguments ?? "";
+      const call = out.toolCalls[delta.index]!;
+      call.arguments += delta.arguments ?? "";
+      if (delta.extraContent) {
+        // Passed on once per value: a server that repeats it is not echoed twice.
+        expect(delta.extraContent).not.toEqual(call.extraContent);
+        call.extraContent = delta.extraContent;
+      }
     } else if (delta.kind === "finish") out.finish ??= delta.reason;
     else out.usage = { promptTokens: delta.promptTokens, completionTokens: delta.completionTokens };
   };

@@ -8,11 +8,19 @@ import { FINISH_REASONS } from "./finish-reason.ts";
 export const FinishReason = z.enum(FINISH_REASONS);
 export type FinishReason = z.infer<typeof FinishReason>;
 
+/** A model server's own data for one tool call, which it expects back with the call in the next turn. */
+export const ExtraContent = doc(
+  z.record(z.string(), z.unknown()),
+  docs &&
+    "The model server's own data for this call, passed on as it sent it: Gemini's extra_content.google.thought_signature, without which Gemini 3 refuses the next turn. Send it back with the call.",
+);
+
 export const ToolCallDelta = z.strictObject({
   index: doc(z.int(), docs && "Position of this call among the reply's tool calls; IMS matches hang-up by function name."),
   id: z.optional(z.string()),
   type: z.optional(z.literal("function")),
   function: z.optional(z.strictObject({ name: z.optional(z.string()), arguments: z.optional(z.string()) })),
+  extra_content: z.optional(ExtraContent),
 });
 
 export const Usage = z.strictObject({

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { doc, docs } from "../docs.ts";
-import { FinishReason, Usage } from "./chat-chunk.ts";
+import { ExtraContent, FinishReason, Usage } from "./chat-chunk.ts";
 
 export const ChatCompletion = doc(
   z.strictObject({
@@ -20,6 +20,7 @@ export const ChatCompletion = doc(
                 id: z.string(),
                 type: z.literal("function"),
                 function: z.strictObject({ name: z.string(), arguments: z.string() }),
+                extra_content: z.optional(ExtraContent),
               }),
             ),
           ),

@@ -6,7 +6,15 @@ import type { Config } from "../config.ts";
 export type Delta =
   | { kind: "text"; text: string }
   /** `index` numbers the reply's calls 0, 1, 2... in order of appearance; the first delta of a call carries its id and name. */
-  | { kind: "tool_call"; index: number; id?: string; name?: string; arguments?: string }
+  | {
+      kind: "tool_call";
+      index: number;
+      id?: string;
+      name?: string;
+      arguments?: string;
+      /** The server's own data for the call (Gemini's thought_signature), passed on as it came, for the caller to send back with the call. */
+      extraContent?: Readonly<Record<string, unknown>>;
+    }
   | { kind: "finish"; reason: FinishReason }
   | { kind: "usage"; promptTokens: number; completionTokens: number };
 

@@ -9,6 +9,8 @@ interface Slot {
   /** The upstream's index for the call (or its position, for servers that send none). */
   key: unknown;
   named: boolean;
+  /** The call's extra_content as last passed on (JSON), so a server that repeats it is not echoed twice. */
+  extra: string | undefined;
 }
 
 /** Arguments as the JSON string the contract promises: some servers send the object itself. */
@@ -22,7 +24,8 @@ const argumentsOf = (value: unknown): string | undefined =>
  * (one is made when the server sent none or "") and its name; a name or id repeated on later
  * chunks is dropped, so no client appends it twice; empty and null fields are left out, and a
  * delta left with nothing to say (DashScope's closing `{"id": "", "function": {"name": null}}`)
- * is not sent at all.
+ * is not sent at all. A call's `extra_content` (Gemini's thought_signature, which Gemini 3
+ * refuses the next turn without) is passed on as the server sent it, once per value.
  */
 export class ToolCallSlots {
   readonly #slots: Slot[] = [];
@@ -34,6 +37,7 @@ export class ToolCallSlots {
       const fn = isRecord(call.function) ? call.function : undefined;
       const name = typeof fn?.name === "string" && fn.name !== "" ? fn.name : undefined;
       const args = argumentsOf(fn?.arguments);
+      const extraContent = isRecord(call.extra_content) ? call.extra_content : undefined;
       const key = call.index ?? position;
       let index = this.#slots.findIndex((slot) => slot.key === key);
       let id: string | undefined;
@@ -41,19 +45,23 @@ export class ToolCallSlots {
         if (this.#slots.length === MAX_TOOL_CALLS) {
           throw new ApiError("upstream_error", `The model sent more than ${MAX_TOOL_CALLS} tool calls.`, { detail: "tool call count over MAX_TOOL_CALLS" });
         }
-        index = this.#slots.push({ key, named: false }) - 1;
+        index = this.#slots.push({ key, named: false, extra: undefined }) - 1;
         id = typeof call.id === "string" && call.id !== "" ? call.id : `call_${crypto.randomUUID()}`;
       }
       const slot = this.#slots[index]!;
       const newName = slot.named ? undefined : name;
       if (newName !== undefined) slot.named = true;
-      if (id === undefined && newName === undefined && args === undefined) continue;
+      const extra = extraContent && JSON.stringify(extraContent);
+      const newExtra = extra !== undefined && extra !== slot.extra ? extraContent : undefined;
+      if (newExtra) slot.extra = extra;
+      if (id === undefined && newName === undefined && args === undefined && newExtra === undefined) continue;
       batch.push({
         kind: "tool_call",
         index,
         ...(id !== undefined && { id }),
         ...(newName !== undefined && { name: newName }),
         ...(args !== undefined && { arguments: args }),
+        ...(newExtra !== undefined && { extraContent: newExtra }),
       });
     }
   }

@@ -6,6 +6,8 @@ export interface ToolCall {
   id: string;
   type: "function";
   function: { name: string; arguments: string };
+  /** The server's own data for the call, as a streaming client's accumulator keeps it: the last one sent. */
+  extra_content?: Readonly<Record<string, unknown>>;
 }
 
 /** Token counts as OpenAI's chunks and completions carry them. */
@@ -54,6 +56,7 @@ export async function collectReply(reply: StartedReply, maxChars: number): Promi
         if (delta.id) call.id = delta.id;
         if (delta.name) call.function.name = delta.name;
         if (delta.arguments) call.function.arguments += delta.arguments;
+        if (delta.extraContent) call.extra_content = delta.extraContent;
       } else if (delta.kind === "finish") {
         finishReason ??= delta.reason;
       } else {

@@ -53,6 +53,7 @@ export class ChunkFramer {
           index: delta.index,
           ...(delta.id !== undefined && { id: delta.id, type: "function" }),
           function: { ...(delta.name !== undefined && { name: delta.name }), arguments: delta.arguments ?? "" },
+          extra_content: delta.extraContent,
         };
         out += this.#event(`{"tool_calls":[${JSON.stringify(wire)}]}`);
       } else {
