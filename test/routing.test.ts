@@ -151,6 +151,58 @@ describe("fallback before the first token", () => {
   });
 });
 
+describe("each target's own settings", () => {
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    // a and b differ in every setting that shapes a request or a reply.
+    const own = {
+      voice: {
+        coolDownMs: 1,
+        targets: [
+          target(a, "model-a", { name: "a", overrides: { SYSTEM_PROMPT: "You are A.", UPSTREAM_EXTRA_BODY: '{"a_only":true}', FALLBACK_TEXT: "A is sorry.", IDLE_TIMEOUT_MS: "5000" } }),
+          target(b, "model-b", { name: "b", overrides: { SYSTEM_PROMPT: "You are B.", SPEECH_CLEANUP: "markdown", FALLBACK_TEXT: "B is sorry.", IDLE_TIMEOUT_MS: "300", UPSTREAM_RETRIES: "0" } }),
+        ],
+      },
+    };
+    worker = await startWorker({ MODELS: JSON.stringify(own), IDLE_TIMEOUT_MS: "5000" }, { onLog });
+  });
+  afterAll(async () => {
+    await worker?.dispose();
+  });
+  const sent = (upstream: FakeUpstream) => JSON.parse(upstream.requests.at(-1)!.body) as { messages: { role: string; content: string }[]; a_only?: boolean };
+
+  it("the backup is sent its own prompt and body, never the primary's, and its reply goes through its own speech filter", async () => {
+    a.reply(fail(500));
+    b.reply({ body: textReply(["**Hello** from", " b."]) });
+    expect(await viaSdk(worker, "voice")).toMatchObject({ text: "Hello from b." });
+    expect(sent(a).messages[0]).toEqual({ role: "system", content: "You are A." });
+    expect(sent(a).a_only).toBe(true);
+    expect(sent(b).messages[0]).toEqual({ role: "system", content: "You are B." });
+    expect(sent(b)).not.toHaveProperty("a_only");
+  });
+
+  it("the primary, when it answers, keeps its own filter (none): the backup's markdown cleanup is not applied", async () => {
+    a.reply({ body: textReply(["**Hello** from", " a."]) });
+    expect(await viaSdk(worker, "voice")).toMatchObject({ text: "**Hello** from a." });
+  });
+
+  it("a backup that stalls mid-reply ends at its own idle timeout, with its own FALLBACK_TEXT", async () => {
+    a.reply(fail(500));
+    b.reply({ body: [...started, "hang"] });
+    const begun = performance.now();
+    const result = await viaSdk(worker, "voice");
+    // b's 300 ms idle gap, not a's or the deployment's 5 s.
+    expect(performance.now() - begun).toBeLessThan(2500);
+    expect(result).toMatchObject({ text: "Hello B is sorry." });
+  });
+
+  it("when every target fails before its first token, the first target's FALLBACK_TEXT is spoken", async () => {
+    a.reply(fail(500));
+    b.reply(fail(502));
+    expect(await viaSdk(worker, "voice")).toMatchObject({ text: "A is sorry." });
+  });
+});
+
 describe("cool-down", () => {
   it("skips a target that keeps failing and tries it again after the cool-down", async () => {
     const models = { voice: { targets: [target(a, "model-a", { name: "a" }), target(b, "model-b", { name: "b" })], coolDownMs: 700 } };

@@ -39,6 +39,14 @@ export interface ModelCall {
 }
 
 /**
+ * Said by a provider that picks among targets (a MODELS route), once one has answered: that
+ * target's settings, which the rest of the reply runs under.
+ */
+export interface ChosenTarget {
+  readonly chosen: Config | undefined;
+}
+
+/**
  * A model behind both routes. It yields the reply as batches of deltas, one batch per read
  * from its upstream, so the Spec 1 route can write each batch to the caller in one write
  * and the Spec 2 route can collect them. Failures are thrown as ApiError.

@@ -1,8 +1,8 @@
 import type { Config } from "../config.ts";
 import { ApiError, asApiError } from "../http/api-error.ts";
 import { statusOf } from "../http/error-response.ts";
-import type { Delta } from "../providers/provider.ts";
-import type { ReplyFilter } from "./reply-filter.ts";
+import type { ChosenTarget, Delta } from "../providers/provider.ts";
+import { ReplyFilter } from "./reply-filter.ts";
 import type { Outcome, RequestLog } from "../request-log.ts";
 import { UpstreamEvents } from "../sse/upstream-events.ts";
 
@@ -18,6 +18,8 @@ const CALLER_GONE_STATUS = 499;
  * AbortController per request aborts the upstream whatever stopped it. One timer per request
  * is re-armed only when it fires, so a batch costs a timestamp and one promise, not a timer.
  * Each batch read passes through the reply's filter here, so both routes read filtered text.
+ * On a route of several targets, the one that answers sets the rest: its idle and total
+ * timeouts, its FALLBACK_TEXT and its speech filter.
  */
 export class ReplyGuard implements AsyncIterator<Batch> {
   readonly #controller = new AbortController();
@@ -29,10 +31,11 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   /** this.signal.aborted, kept in JavaScript: the runtime's getter is a native call per read. */
   #aborted = false;
   #inner: AsyncIterator<Batch> | undefined;
-  readonly #settings: Config["stream"];
+  #settings: Config["stream"];
   readonly #log: RequestLog;
-  readonly #filter: ReplyFilter;
-  readonly #endsAt: number;
+  #filter: ReplyFilter;
+  readonly #startedAt: number;
+  #endsAt: number;
   /** When the read in progress times out: the first-token deadline, then one idle gap per read. */
   #deadline: number;
   #waiting = false;
@@ -42,11 +45,12 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   /** When the timer fires; it must never be later than the deadline of the read in progress. */
   #armedFor = 0;
 
-  constructor(settings: Config["stream"], log: RequestLog, filter: ReplyFilter) {
+  constructor({ stream: settings, voice }: Config, log: RequestLog) {
     this.#settings = settings;
     this.#log = log;
-    this.#filter = filter;
+    this.#filter = new ReplyFilter(voice);
     const now = Date.now();
+    this.#startedAt = now;
     this.#endsAt = now + settings.totalTimeoutMs;
     this.#deadline = now + settings.firstTokenTimeoutMs;
     // Fails the read in progress when the reply is aborted, whether or not the provider notices
@@ -85,6 +89,16 @@ export class ReplyGuard implements AsyncIterator<Batch> {
       // With no read in progress, the next one's deadline is at least an idle gap away.
       this.#arm(Math.min(this.#waiting ? this.#deadline : now + idleTimeoutMs, this.#endsAt), now);
     }
+  }
+
+  /** The rest of the reply under the settings of the target that answered: its timers from now on, its filter from the first batch. */
+  #runUnder({ stream, voice }: Config) {
+    this.#settings = stream;
+    this.#filter = new ReplyFilter(voice);
+    this.#endsAt = this.#startedAt + stream.totalTimeoutMs;
+    const now = Date.now();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#arm(Math.min(now + stream.idleTimeoutMs, this.#endsAt), now);
   }
 
   /** Reads from a provider call made with this.signal (again, for a retry). */
@@ -136,6 +150,8 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     if (!this.#started) {
       this.#started = true;
       this.#log.firstToken();
+      const { chosen } = this.#inner as Partial<ChosenTarget>;
+      if (chosen) this.#runUnder(chosen);
     }
     this.#log.chunks++;
     const value = this.#filter.batch(result.value);

@@ -1,7 +1,5 @@
 import type { Config } from "../config.ts";
 import type { Delta, ModelCall, Provider } from "../providers/provider.ts";
-import { voiceRequest } from "../voice/voice-request.ts";
-import { ReplyFilter } from "./reply-filter.ts";
 import { ReplyGuard } from "./reply-guard.ts";
 import type { RequestLog } from "../request-log.ts";
 
@@ -18,8 +16,9 @@ export interface StartedReply {
  * Calls the model and waits for its first batch before anything is sent to the caller, so
  * a model that fails before its first token is answered with an HTTP error the caller can
  * act on (or the fallback sentence), not a 200 stream that breaks. A connection failure or
- * 5xx is retried while nothing has been received; nothing is retried after that. The
- * deployment's voice settings shape the request here and filter the reply in the guard.
+ * 5xx is retried while nothing has been received; nothing is retried after that. The voice
+ * settings shape the request in the provider (each target's own, on a route) and filter the
+ * reply in the guard.
  */
 export async function startReply(
   provider: Provider,
@@ -28,12 +27,11 @@ export async function startReply(
   callerSignal: AbortSignal | undefined,
   log: RequestLog,
 ): Promise<StartedReply> {
-  const guard = new ReplyGuard(config.stream, log, new ReplyFilter(config.voice));
-  const upstreamCall = voiceRequest(call, config.voice);
+  const guard = new ReplyGuard(config, log);
   const stop = (reason?: unknown) => guard.stop(reason);
   callerSignal?.addEventListener("abort", () => stop(callerSignal.reason), { once: true });
   for (let attempt = 0; ; attempt++) {
-    guard.attach(provider({ ...upstreamCall, signal: guard.signal }, config)[Symbol.asyncIterator]());
+    guard.attach(provider({ ...call, signal: guard.signal }, config)[Symbol.asyncIterator]());
     try {
       return { first: await guard.first(), rest: guard, stop };
     } catch (error) {

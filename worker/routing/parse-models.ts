@@ -27,9 +27,10 @@ export interface Route {
   keys: readonly string[] | undefined;
   keyNames: readonly string[] | undefined;
   /**
-   * The settings the reply guard of a call on this route runs under: the first target's, with
-   * the deployment's first-token timeout as the whole call's budget and no retries of its own
-   * (each target's timeout and retries are applied among the targets).
+   * The settings the reply guard of a call on this route starts under, until a target answers
+   * and its own take over: the first target's, with the deployment's first-token timeout as
+   * the whole call's budget and no retries of its own (each target's timeout and retries are
+   * applied among the targets). When every target fails, its FALLBACK_TEXT is spoken.
    */
   config: Config;
 }

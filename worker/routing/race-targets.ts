@@ -1,10 +1,12 @@
 import { ApiError } from "../http/api-error.ts";
-import type { Delta, ModelCall, Provider } from "../providers/provider.ts";
+import type { Config } from "../config.ts";
+import type { ChosenTarget, Delta, ModelCall, Provider } from "../providers/provider.ts";
 import { selectProvider } from "../providers/select-provider.ts";
 import type { RequestLog } from "../request-log.ts";
 import type { Route, Target } from "./parse-models.ts";
 import { settleConversation } from "./call-order.ts";
 import { answered, failed } from "./target-health.ts";
+import { voiceRequest } from "../voice/voice-request.ts";
 
 type Batch = readonly Delta[];
 
@@ -25,7 +27,8 @@ function open(target: Target, call: ModelCall): Attempt {
   const controller = new AbortController();
   const signal = AbortSignal.any([call.signal, controller.signal]);
   const { config } = target;
-  const iterator = selectProvider(config)({ ...call, model: config.upstream.model ?? call.model, signal }, config)[Symbol.asyncIterator]();
+  // Each target's request is shaped by its own settings (prompt, extra body, hang-up tool): a backup may need others.
+  const iterator = selectProvider(config)({ ...voiceRequest(call, config.voice), model: config.upstream.model ?? call.model, signal }, config)[Symbol.asyncIterator]();
   const timeoutMs = config.stream.firstTokenTimeoutMs;
   const timer = setTimeout(
     () => controller.abort(new ApiError("upstream_timeout", "The model did not start its reply in time.", { detail: `${target.name} first-token timeout ${timeoutMs} ms` })),
@@ -46,13 +49,15 @@ function open(target: Target, call: ModelCall): Attempt {
  * to the next at once when one fails (connection, 5xx, 429, 4xx, a broken first event, its own
  * first-token timeout) and, with hedgeAfterMs, starting the next beside one that is slow. The
  * first target to produce a batch is the reply; any other in flight is aborted at once, so
- * nothing is ever spliced from two models. After that it is the winner's stream as it is.
- * The caller's reply guard still owns the whole call: its first-token budget, idle and total
- * timeouts, FALLBACK_TEXT and the log line.
+ * nothing is ever spliced from two models. After that it is the winner's stream as it is, and
+ * `chosen` names the winner's settings: the reply guard, which owns the whole call (its
+ * first-token budget, the log line), runs the rest of the reply under that target's idle and
+ * total timeouts, FALLBACK_TEXT and speech settings.
  */
 export function raceTargets(route: Route, order: readonly Target[], conversation: string | undefined, log: RequestLog): Provider {
   return (call) => {
     let winner: AsyncIterator<Batch> | undefined;
+    let chosen: Config | undefined;
     const race = () =>
       new Promise<IteratorResult<Batch>>((resolve, reject) => {
         const queue = [...order];
@@ -79,6 +84,7 @@ export function raceTargets(route: Route, order: readonly Target[], conversation
               answered(target);
               settleConversation(route, conversation, target);
               winner = attempt.iterator;
+              chosen = target.config;
               settle(target);
               resolve(result);
             },
@@ -116,8 +122,12 @@ export function raceTargets(route: Route, order: readonly Target[], conversation
         };
         launch(queue.shift()!);
       });
-    return {
-      [Symbol.asyncIterator]: () => ({ next: () => (winner ? winner.next() : race()) }),
+    const iterator: AsyncIterator<Batch> & ChosenTarget = {
+      next: () => (winner ? winner.next() : race()),
+      get chosen() {
+        return chosen;
+      },
     };
+    return { [Symbol.asyncIterator]: () => iterator };
   };
 }
