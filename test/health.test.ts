@@ -16,6 +16,7 @@ const cases = {
   workersAiWithoutBinding: { MODEL_PROVIDER: "workers-ai", FALLBACK_TEXT: FALLBACK },
   openaiWithoutModel: { MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: "https://llm.example.com/v1", UPSTREAM_API_KEY: SECRET },
   badSetting: { MAX_BODY_BYTES: SECRET, API_KEYS: SECRET },
+  badSettings: { MODEL_PROVIDER: SECRET, IDLE_TIMEOUT_MS: SECRET, MAX_BODY_BYTES: "-1", MODELS: `{"${SECRET}`, API_KEYS: SECRET },
   spec2Alias: { MODEL_PROVIDER: "alibaba", UPSTREAM_BASE_URL: "https://spec2.example.com/" },
 } satisfies Record<string, Record<string, string>>;
 type Name = keyof typeof cases;
@@ -71,6 +72,18 @@ describe("/health is a readiness check", () => {
     expect(status).toBe(503);
     expect(body.problems.spec1).toEqual(["Setting MAX_BODY_BYTES must be a positive integer."]);
     expect(body.provider).toBeUndefined();
+  });
+
+  it("several settings that do not parse: 503 naming every one of them, in one answer", async () => {
+    const { status, body } = await health("badSettings");
+    expect(status).toBe(503);
+    const named = [
+      expect.stringMatching(/^Setting MODEL_PROVIDER must be one of /),
+      "Setting IDLE_TIMEOUT_MS must be a positive integer.",
+      "Setting MAX_BODY_BYTES must be a positive integer.",
+      "Setting MODELS is not valid JSON.",
+    ];
+    expect(body.problems).toEqual({ spec1: named, spec2: named });
   });
 
   it("MODEL_PROVIDER=alibaba is still the Spec 2 bridge, reported by its name spec2", async () => {

@@ -1,4 +1,4 @@
-import { readConfig, type CallSettings, type Config, type Env } from "./config.ts";
+import { parseConfig, readConfig, type CallSettings, type Config, type Env } from "./config.ts";
 import { asApiError } from "./http/api-error.ts";
 import type { Routing } from "./routing/parse-models.ts";
 
@@ -39,13 +39,41 @@ function routingProblems(routing: Routing): RouteProblems {
   return { spec1: problems, spec2: [...problems] };
 }
 
+/** Every error a setting's parse throws starts by naming the setting (MODELS for anything in the table). */
+const SETTING_NAMED = /^Setting ([A-Z][A-Z0-9_]*)/;
+/** Bounds the parses one /health spends on a broken deployment. */
+const MAX_BROKEN_SETTINGS = 16;
+
+/**
+ * Every setting that does not parse, each with its first problem, so one deploy can fix them
+ * all: the setting an error names is read as unset and the settings are parsed again.
+ */
+function brokenSettings(env: Env, first: unknown): string[] {
+  const problems: string[] = [];
+  let rest = env;
+  for (let error = first; problems.length < MAX_BROKEN_SETTINGS; ) {
+    const { message } = asApiError(error);
+    problems.push(message);
+    const setting = SETTING_NAMED.exec(message)?.[1];
+    if (setting === undefined || rest[setting as keyof Env] === undefined) break;
+    rest = { ...rest, [setting]: undefined };
+    try {
+      parseConfig(rest);
+      break;
+    } catch (next) {
+      error = next;
+    }
+  }
+  return problems;
+}
+
 /** The deployment's settings and what stops each route; a setting that does not parse stops both. */
 export function readiness(env: Env): { config: Config | undefined; problems: RouteProblems } {
   try {
     const config = readConfig(env);
     return { config, problems: config.routing ? routingProblems(config.routing) : callProblems(config) };
   } catch (error) {
-    const { message } = asApiError(error);
-    return { config: undefined, problems: { spec1: [message], spec2: [message] } };
+    const problems = brokenSettings(env, error);
+    return { config: undefined, problems: { spec1: problems, spec2: [...problems] } };
   }
 }
