@@ -37,6 +37,9 @@ const upstreamReply = (reads: readonly Uint8Array[]) =>
   );
 
 const REQUEST_BODY = JSON.stringify({ model: "bench-model", stream: true, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Say two words." }] });
+// As IMS and every HTTP client send it: a Request made in JavaScript carries no Content-Length of its own, and without
+// one the worker reads the body as a chunked upload, which no caller of the bench sends.
+const REQUEST_BYTES = String(encoder.encode(REQUEST_BODY).byteLength);
 export const API_KEY = "bench-api-key";
 const env = { MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: "https://upstream.example/v1", UPSTREAM_API_KEY: "bench-upstream-key", API_KEYS: API_KEY };
 const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
@@ -65,7 +68,7 @@ export function harness(worker: WorkerModule) {
         for (let i = 0; i < n; i++) {
           const call = new Request("http://worker.invalid/v1/chat/completions", {
             method: "POST",
-            headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+            headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "content-length": REQUEST_BYTES },
             body: REQUEST_BODY,
           });
           const response = await worker.fetch(call, env, ctx);
