@@ -32,8 +32,14 @@ type Batch = readonly Delta[];
 const NOTHING: Batch = [];
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-/** The decoding options of every read but the last, made once rather than per read. */
+/** The decoding options of a read that leaves a character open, made once rather than per read. */
 const STREAMING = { stream: true };
+/**
+ * Decodes a read that ends on a whole character, which is nearly every read (an event ends in
+ * a newline): each call stands alone, so one decoder serves every stream. A BOM is left in the
+ * text, as in each stream's own decoder, for eventsource-parser to drop at the stream's start.
+ */
+const wholeReads = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /** The data of an `event: error` (a JSON error object or plain text) as the reply's failure. */
 function errorEvent(data: string): ApiError {
@@ -52,9 +58,9 @@ const startsReply = (batch: Batch) => batch.some((delta) => delta.kind !== "usag
 /**
  * Calls a model with `open` and reads the server-sent event stream it resolves to, one batch
  * of deltas per network read, so the caller can write each batch in one write: no
- * intermediate stream stages and no re-splitting. One TextDecoder (in stream mode, so a
- * character split across reads is joined) and one eventsource-parser (comments, CRLF, split
- * lines) serve the whole stream. It is an iterator written out rather than an async generator,
+ * intermediate stream stages and no re-splitting. A decoder in stream mode joins a character
+ * split across reads (made only for a stream that splits one), and one eventsource-parser
+ * (comments, CRLF, split lines) serves the whole stream. It is an iterator written out rather than an async generator,
  * and a provider returns it as it is: each batch then costs one awaited read and one resolved
  * promise, not a generator's extra round of promises per layer.
  *
@@ -67,7 +73,10 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   readonly #open: () => Promise<ReadableStream<Uint8Array>>;
   readonly #maxEventBytes: number;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  readonly #decoder = new TextDecoder();
+  /** Made for a stream whose read ends inside a character, to join it to the next read. */
+  #decoder: TextDecoder | undefined;
+  /** The last read ended inside a character. */
+  #split = false;
   readonly #parser: EventSourceParser;
   #batch: Delta[] = [];
   /** [DONE] was read. */
@@ -183,7 +192,7 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
   #take({ done, value }: ReadableStreamReadResult<Uint8Array>): IteratorResult<Batch> | undefined {
     // A last event without its blank line is still an event (some servers end that way), so
     // the end of the stream ends the event in progress; a blank line more dispatches nothing.
-    this.#parser.feed(done ? `${this.#decoder.decode()}\n\n` : this.#decoder.decode(value, STREAMING));
+    this.#parser.feed(done ? `${this.#split ? this.#decoder!.decode() : ""}\n\n` : this.#decode(value));
     if (this.#oversized) throw new ApiError("upstream_error", "The model sent an event larger than this worker accepts.", { detail: `event over MAX_EVENT_BYTES (${this.#maxEventBytes})` });
     let out: Batch = this.#batch;
     // Until the reply starts, usage is held back with the batch: a stalled model that sends
@@ -203,6 +212,14 @@ export class UpstreamEvents implements AsyncIterableIterator<Batch> {
     if (out.length > 0) return { done: false, value: out };
     if (this.#failure) throw this.#failure;
     return this.#closed ? DONE : undefined;
+  }
+
+  /** One read as text: a character split across reads is joined (an ASCII last byte closes any that was open). */
+  #decode(bytes: Uint8Array): string {
+    const whole = bytes.length === 0 || bytes[bytes.length - 1]! < 0x80;
+    if (whole && !this.#split) return wholeReads.decode(bytes);
+    this.#split = !whole;
+    return (this.#decoder ??= new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })).decode(bytes, STREAMING);
   }
 
   #close() {
