@@ -28,7 +28,7 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   #resolveRead!: (result: IteratorResult<Batch>) => void;
   #rejectRead!: (error: unknown) => void;
   #recover = false;
-  /** this.signal.aborted, kept in JavaScript: the runtime's getter is a native call per read. */
+  /** this.signal.aborted, kept in JavaScript: the runtime's getter is a native call per read. Only #abort aborts. */
   #aborted = false;
   #inner: AsyncIterator<Batch> | undefined;
   #settings: Config["stream"];
@@ -53,17 +53,6 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     this.#startedAt = now;
     this.#endsAt = now + settings.totalTimeoutMs;
     this.#deadline = now + settings.firstTokenTimeoutMs;
-    // Fails the read in progress when the reply is aborted, whether or not the provider notices
-    // its signal. (Not Promise.race against one abort promise: that would pile a reaction onto
-    // it per read for as long as the stream lasts.)
-    this.signal.addEventListener(
-      "abort",
-      () => {
-        this.#aborted = true;
-        this.#failed(this.signal.reason);
-      },
-      { once: true },
-    );
     // No later than one idle gap either: every read after the first token has a deadline at
     // least that far off, so in a reply that keeps to its deadlines this one timer is never
     // re-armed (the first read after the first token would otherwise move it forward).
@@ -79,12 +68,12 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     const now = Date.now();
     const { totalTimeoutMs, idleTimeoutMs, firstTokenTimeoutMs } = this.#settings;
     if (now >= this.#endsAt) {
-      this.#controller.abort(new ApiError("upstream_timeout", "The model did not finish its reply in time.", { detail: `total timeout ${totalTimeoutMs} ms` }));
+      this.#abort(new ApiError("upstream_timeout", "The model did not finish its reply in time.", { detail: `total timeout ${totalTimeoutMs} ms` }));
     } else if (this.#waiting && now >= this.#deadline) {
       const error = this.#started
         ? new ApiError("upstream_timeout", "The model paused mid-reply for too long.", { detail: `idle timeout ${idleTimeoutMs} ms` })
         : new ApiError("upstream_timeout", "The model did not start its reply in time.", { detail: `first-token timeout ${firstTokenTimeoutMs} ms` });
-      this.#controller.abort(error);
+      this.#abort(error);
     } else {
       // With no read in progress, the next one's deadline is at least an idle gap away.
       this.#arm(Math.min(this.#waiting ? this.#deadline : now + idleTimeoutMs, this.#endsAt), now);
@@ -219,7 +208,7 @@ export class ReplyGuard implements AsyncIterator<Batch> {
 
   /** Stops the model at once: an ApiError counts as the reply's failure, anything else as the caller leaving. */
   stop(reason?: unknown): void {
-    this.#controller.abort(reason);
+    this.#abort(reason);
     if (reason instanceof ApiError) this.#end(statusOf(reason), "error", reason);
     else this.#end(CALLER_GONE_STATUS, "cancelled");
   }
@@ -230,6 +219,18 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#log.write(status, outcome, error && { code: error.code, detail: error.detail });
     // Whatever the upstream still holds (a connection, a generation) is released.
-    if (outcome !== "ok") this.#controller.abort(error);
+    if (outcome !== "ok") this.#abort(error);
+  }
+
+  /**
+   * Aborts the call (this.signal is this controller's alone) and fails the read in progress,
+   * whether or not the provider notices its signal: called directly rather than from a listener
+   * on the signal, which cost an addEventListener per request.
+   */
+  #abort(reason: unknown) {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#controller.abort(reason);
+    this.#failed(this.signal.reason);
   }
 }
