@@ -44,13 +44,9 @@ export class RequestLog {
     this.#requestId = requestId;
   }
 
-  static readonly #ofRequest = new WeakMap<WorkerRequest, RequestLog>();
-
   /** The log of this request, created on first use, so the route and the router's error handler share it. */
   static of(request: WorkerRequest): RequestLog {
-    let log = RequestLog.#ofRequest.get(request);
-    if (!log) RequestLog.#ofRequest.set(request, (log = new RequestLog(request.requestId)));
-    return log;
+    return (request.log ??= new RequestLog(request.requestId));
   }
 
   describe(described: Described): void {
