@@ -7,7 +7,6 @@ import type { RequestLog } from "../request-log.ts";
 import { callOrder } from "./call-order.ts";
 import { ANY_ROUTE } from "./parse-models.ts";
 import { raceTargets } from "./race-targets.ts";
-import { shapedCalls } from "../voice/voice-request.ts";
 
 export interface ModelRequest {
   spec: "spec1" | "spec2";
@@ -34,7 +33,7 @@ export function chooseModel(config: Config, request: ModelRequest, log: RequestL
   const { routing } = config;
   if (!routing) {
     if (request.spec === "spec2" && request.name !== "") throw new ApiError("not_found", "Spec 2 is served at POST / (MODELS names no routes here).");
-    return { provider: shapedCalls(selectProvider(config), config.voice), config };
+    return { provider: selectProvider(config), config };
   }
   // Spec 1 asks by model id and may fall to "*"; a Spec 2 URL names its route, so a typo is not answered by another.
   const route = request.spec === "spec1" ? (routing.routes.get(request.name) ?? routing.routes.get(ANY_ROUTE)) : routing.routes.get(request.name || ANY_ROUTE);

@@ -6,7 +6,6 @@ import type { RequestLog } from "../request-log.ts";
 import type { Route, Target } from "./parse-models.ts";
 import { settleConversation } from "./call-order.ts";
 import { answered, failed } from "./target-health.ts";
-import { voiceRequest } from "../voice/voice-request.ts";
 
 type Batch = readonly Delta[];
 
@@ -28,7 +27,7 @@ function open(target: Target, call: ModelCall): Attempt {
   const signal = AbortSignal.any([call.signal, controller.signal]);
   const { config } = target;
   // Each target's request is shaped by its own settings (prompt, extra body, hang-up tool): a backup may need others.
-  const iterator = selectProvider(config)({ ...voiceRequest(call, config.voice), model: config.upstream.model ?? call.model, signal }, config)[Symbol.asyncIterator]();
+  const iterator = selectProvider(config)({ ...call, model: config.upstream.model ?? call.model, signal }, config)[Symbol.asyncIterator]();
   const timeoutMs = config.stream.firstTokenTimeoutMs;
   const timer = setTimeout(
     () => controller.abort(new ApiError("upstream_timeout", "The model did not start its reply in time.", { detail: `${target.name} first-token timeout ${timeoutMs} ms` })),

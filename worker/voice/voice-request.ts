@@ -1,7 +1,7 @@
 import type { ChatMessage } from "../../contracts/openai/chat-request.ts";
 import type { VoiceSettings } from "../config.ts";
 import { plainText } from "../providers/plain-text.ts";
-import type { ModelCall, Provider } from "../providers/provider.ts";
+import type { ModelCall } from "../providers/provider.ts";
 import { INTERRUPTED_MARKER } from "./interrupted-marker.ts";
 
 type Call = Omit<ModelCall, "signal">;
@@ -40,7 +40,7 @@ function withMarker(messages: readonly ChatMessage[], replacement: string): read
  * they touch the request (prompt, interruption marker, hang-up tool, defaults, extra body).
  * With every setting off the call is returned as it came.
  */
-export function voiceRequest(call: Call, voice: VoiceSettings): Call {
+export function voiceRequest<C extends Call>(call: C, voice: VoiceSettings): C {
   const { systemPrompt, interruptedMarker, hangupTool, defaultMaxTokens, defaultTemperature, extraBody } = voice;
   let { messages, options } = call;
   if (interruptedMarker !== "keep") messages = withMarker(messages, interruptedMarker === "note" ? INTERRUPTED_NOTE : "");
@@ -59,9 +59,3 @@ export function voiceRequest(call: Call, voice: VoiceSettings): Call {
   }
   return messages === call.messages && options === call.options && !extraBody ? call : { ...call, messages, options, extraBody };
 }
-
-/** The provider with every call it is given shaped by these settings first: a target's own, where a route has several. */
-export const shapedCalls =
-  (provider: Provider, voice: VoiceSettings): Provider =>
-  (call, config) =>
-    provider({ ...voiceRequest(call, voice), signal: call.signal }, config);
