@@ -64,6 +64,13 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     this.#timer = setTimeout(() => this.#check(), Math.max(1, at - now));
   }
 
+  /** Moves the timer forward when it would fire after `at`; a timer due sooner stays (it re-arms itself when it fires). */
+  #armBy(at: number, now: number) {
+    if (this.#armedFor <= at || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#arm(at, now);
+  }
+
   #check() {
     const now = Date.now();
     const { totalTimeoutMs, idleTimeoutMs, firstTokenTimeoutMs } = this.#settings;
@@ -80,14 +87,15 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     }
   }
 
-  /** The rest of the reply under the settings of the target that answered: its timers from now on, its filter from the first batch. */
+  /**
+   * The rest of the reply under the settings of the target that answered: its filter from the
+   * first batch, its total timeout from now on and its idle gap from the next read (#read).
+   */
   #runUnder({ stream, voice }: Config) {
     this.#settings = stream;
     this.#filter = new ReplyFilter(voice);
     this.#endsAt = this.#startedAt + stream.totalTimeoutMs;
-    const now = Date.now();
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#arm(Math.min(now + stream.idleTimeoutMs, this.#endsAt), now);
+    this.#armBy(this.#endsAt, Date.now());
   }
 
   /** Reads from a provider call made with this.signal (again, for a retry). */
@@ -108,10 +116,7 @@ export class ReplyGuard implements AsyncIterator<Batch> {
       const now = Date.now();
       this.#deadline = now + this.#settings.idleTimeoutMs;
       // Only after the first token can the timer be set later than this (for the first-token deadline).
-      if (this.#armedFor > this.#deadline && this.#timer !== undefined) {
-        clearTimeout(this.#timer);
-        this.#arm(this.#deadline, now);
-      }
+      this.#armBy(this.#deadline, now);
     }
     return new Promise((resolve, reject) => {
       this.#recover = recover;
