@@ -160,11 +160,11 @@ describe("each target's own settings", () => {
         coolDownMs: 1,
         targets: [
           target(a, "model-a", { name: "a", overrides: { SYSTEM_PROMPT: "You are A.", UPSTREAM_EXTRA_BODY: '{"a_only":true}', FALLBACK_TEXT: "A is sorry.", IDLE_TIMEOUT_MS: "5000" } }),
-          target(b, "model-b", { name: "b", overrides: { SYSTEM_PROMPT: "You are B.", SPEECH_CLEANUP: "markdown", FALLBACK_TEXT: "B is sorry.", IDLE_TIMEOUT_MS: "300", UPSTREAM_RETRIES: "0" } }),
+          target(b, "model-b", { name: "b", overrides: { SYSTEM_PROMPT: "You are B.", SPEECH_CLEANUP: "markdown", FALLBACK_TEXT: "B is sorry.", IDLE_TIMEOUT_MS: "300", TOTAL_TIMEOUT_MS: "1200", UPSTREAM_RETRIES: "0" } }),
         ],
       },
     };
-    worker = await startWorker({ MODELS: JSON.stringify(own), IDLE_TIMEOUT_MS: "5000" }, { onLog });
+    worker = await startWorker({ MODELS: JSON.stringify(own), IDLE_TIMEOUT_MS: "5000", TOTAL_TIMEOUT_MS: "30000" }, { onLog });
   });
   afterAll(async () => {
     await worker?.dispose();
@@ -194,6 +194,17 @@ describe("each target's own settings", () => {
     // b's 300 ms idle gap, not a's or the deployment's 5 s.
     expect(performance.now() - begun).toBeLessThan(2500);
     expect(result).toMatchObject({ text: "Hello B is sorry." });
+  });
+
+  it("a backup that keeps talking past its own total timeout is ended there, counted from the call's start", async () => {
+    a.reply(fail(500));
+    const trickle = Array.from({ length: 40 }, () => [{ wait: 100 }, sseEvents([upstreamChunk({ content: "." })], false)[0]!]).flat();
+    b.reply({ body: [...started, ...trickle] });
+    const begun = performance.now();
+    const result = await viaSdk(worker, "voice");
+    // b's 1.2 s, not the deployment's 30 s (the trickle would last 4 s).
+    expect(performance.now() - begun).toBeLessThan(3000);
+    expect(result).toMatchObject({ text: expect.stringMatching(/^Hello\.+ B is sorry\.$/) });
   });
 
   it("when every target fails before its first token, the first target's FALLBACK_TEXT is spoken", async () => {

@@ -124,11 +124,26 @@ describe("decoding an upstream stream", () => {
     return out;
   }
 
+  it("drops the stream's own leading BOM, however the reads are cut", async () => {
+    const body = new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "🙂 hi" } }] })}\n\ndata: [DONE]\n\n`)]);
+    const emoji = body.indexOf(0xf0);
+    for (const cuts of [[], [2], [emoji + 2], [1, emoji + 1]]) {
+      const pieces = [0, ...cuts].map((start, i) => body.subarray(start, cuts[i] ?? body.length));
+      let out = "";
+      for await (const batch of new UpstreamEvents(async () => streamOf(pieces), new OpenaiChunkDeltas(), MAX_EVENT_BYTES)) {
+        for (const delta of batch) if (delta.kind === "text") out += delta.text;
+      }
+      expect(out, `cut at ${cuts.join(",")}`).toBe("🙂 hi");
+    }
+  });
+
   it("reads the same text however ASCII and multi-byte reads alternate, U+FEFF after an ASCII read included", async () => {
-    // The stream's own leading BOM is dropped (the decoder's job); a U+FEFF in the text is text,
-    // also when it opens a read that follows ASCII-only reads.
+    // A U+FEFF in the text is text, also when it opens a read that follows ASCII-only reads, or
+    // the first read that ends inside a character (where the stream's own decoder is made).
     const first = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "Hi" } }] })}\n\n`.length;
     expect(await textOf(["Hi", "\ufeff", "ok"], [first, first + 'data: {"choices":[{"index":0,"delta":{"content":"'.length])).toBe("Hi\ufeffok");
+    const feff = first + 'data: {"choices":[{"index":0,"delta":{"content":"'.length;
+    expect(await textOf(["Hi", "\ufeff🙂"], [feff, feff + 5])).toBe("Hi\ufeff🙂");
     const content = fc.array(fc.oneof(fc.string({ unit: "grapheme-ascii" }), fc.string({ unit: "grapheme" }), fc.constantFrom("\ufeff", "你好", "🙂", "é")), { minLength: 1, maxLength: 6 });
     await fc.assert(
       fc.asyncProperty(content, fc.array(fc.nat(), { maxLength: 12 }), async (contents, cuts) => {
