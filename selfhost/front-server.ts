@@ -1,96 +1,250 @@
-// The public socket of the self-hosted server: HTTP on HOST:PORT, passed on to workerd over a Unix
-// socket as it comes, never buffered. It exists for shutdown. On SIGTERM workerd stops answering but
+// The public socket of the self-hosted server: TCP on HOST:PORT, each connection relayed to workerd's
+// Unix socket byte for byte, never buffered, never parsed more than it takes to know where each
+// message ends (message-framing.ts). It exists for shutdown. On SIGTERM workerd stops answering but
 // keeps its socket open, so a request that arrives then waits unanswered until workerd exits and is
-// then reset (measured on workerd 2026-11-17, selfhost/README.md "How it stops"); this front instead stops
-// listening at once, so new connections are refused, closes idle keep-alive connections, and closes
-// each busy one as its response ends.
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { pipeline } from "node:stream";
+// then reset (measured on workerd 2026-11-17, selfhost/README.md "How it stops"); this front instead
+// stops listening at once, so new connections are refused, closes idle keep-alive connections, and
+// closes each busy one as its response ends. It relays bytes rather than re-serving HTTP: reading
+// and writing each message through node:http cost about twice the CPU per stream (bench/README.md
+// "The self-hosted front").
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
+import { MessageFraming, withConnectionClose, type FramingSink, type MessageHead } from "./message-framing.ts";
 
 export interface FrontServer {
   /** The address clients use, e.g. http://127.0.0.1:9000. */
   url: string;
-  /** Responses not yet sent in full. */
+  /** Requests whose response has not been sent in full. */
   inFlight: () => number;
   /**
    * Stops listening and lets the responses in flight finish, for at most `graceMs`; then cuts
-   * what is left. Resolves with the number of responses cut.
+   * what is left. Resolves with the number of connections cut.
    */
   drain: (graceMs: number) => Promise<number>;
   /** Cuts every connection at once: the runtime behind them is gone. */
   destroy: () => void;
 }
 
-/** Hop-by-hop headers (RFC 9110 section 7.6.1) describe one connection, so they are not passed on. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 /**
  * Longer than the 60 s idle timeout load balancers commonly keep, so the balancer closes an idle
  * connection first: the side that closes first races a request the other may be sending on it.
  */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/**
+ * workerd closes a connection idle for 15 s (measured on workerd 2026-11-17). The front closes its
+ * own sooner and opens another for the caller's next request, so it never sends a request on a
+ * connection workerd is closing, and the caller's connection outlives workerd's.
+ */
+const RUNTIME_IDLE_MS = 10_000;
+/**
+ * A head is held by the front until it is whole, so workerd's own header timeout cannot see one
+ * that never ends: this bounds it, as node:http's headersTimeout does by default.
+ */
+const HEAD_TIMEOUT_MS = 60_000;
 
-const connectionNamed = (value: string | string[] | undefined) => new Set(String(value ?? "").split(",").map((name) => name.trim().toLowerCase()));
-
-function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const named = connectionNamed(headers.connection);
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name) && !named.has(name)));
+/** The front's timeouts; tests shorten them. */
+export interface FrontTiming {
+  keepAliveTimeoutMs: number;
+  runtimeIdleMs: number;
+  headTimeoutMs: number;
 }
 
-/** Raw [name, value, ...] pairs without the hop-by-hop ones, so repeated headers stay as they were sent. */
-function endToEndRaw(raw: string[]): string[] {
-  const named = connectionNamed(raw.flatMap((value, i) => (i % 2 === 0 && value.toLowerCase() === "connection" ? [raw[i + 1]!] : [])).join(","));
-  const kept: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!HOP_BY_HOP.has(name) && !named.has(name)) kept.push(raw[i]!, raw[i + 1]!);
+const TIMING: FrontTiming = { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, runtimeIdleMs: RUNTIME_IDLE_MS, headTimeoutMs: HEAD_TIMEOUT_MS };
+
+interface Hooks {
+  draining(): boolean;
+  /** The connection finished a response or closed: a drain may be over. */
+  settled(): void;
+  closed(connection: RelayedConnection): void;
+}
+
+/** One caller's connection, and the connection to workerd that serves it while it has requests. */
+class RelayedConnection {
+  readonly #client: Socket;
+  readonly #runtimeSocket: string;
+  readonly #hooks: Hooks;
+  readonly #timing: FrontTiming;
+  readonly #requests = new MessageFraming("request");
+  #runtime: Socket | undefined;
+  /** Methods of the requests relayed whose final response has not ended, oldest first. */
+  readonly #waiting: string[] = [];
+  /** The caller or a response asked for the connection to close after the last response. */
+  #closeAfter = false;
+  #runtimeIdle: NodeJS.Timeout | undefined;
+  #headDeadline: NodeJS.Timeout | undefined;
+  /** The front has closed its side: the connection ends once the caller closes its own. */
+  #ending = false;
+
+  constructor(client: Socket, runtimeSocket: string, hooks: Hooks, timing: FrontTiming) {
+    this.#client = client;
+    this.#runtimeSocket = runtimeSocket;
+    this.#hooks = hooks;
+    this.#timing = timing;
+    client.setTimeout(timing.keepAliveTimeoutMs);
+    client.on("data", (bytes: Buffer) => {
+      // A request sent after the front said it closes the connection (a race the caller lost) is not begun.
+      if (this.#ending) return;
+      this.#requests.feed(bytes, this.#fromClient);
+      if (this.#requests.inHead) this.#headDeadline ??= setTimeout(() => client.destroy(), timing.headTimeoutMs);
+      else if (this.#headDeadline) {
+        clearTimeout(this.#headDeadline);
+        this.#headDeadline = undefined;
+      }
+    });
+    client.on("drain", () => this.#runtime?.resume());
+    client.on("timeout", () => {
+      if (this.idle) client.destroy();
+    });
+    client.on("error", () => client.destroy());
+    client.on("close", () => {
+      clearTimeout(this.#runtimeIdle);
+      clearTimeout(this.#headDeadline);
+      // The caller hung up (IMS barge-in): workerd sees its connection close too.
+      this.#runtime?.destroy();
+      hooks.closed(this);
+    });
   }
-  return kept;
+
+  /** Requests relayed and not yet answered in full. */
+  get inFlight(): number {
+    return this.#waiting.length;
+  }
+
+  /** No request is being received or answered. */
+  get idle(): boolean {
+    return this.#waiting.length === 0 && this.#requests.between;
+  }
+
+  /** Ends the connection if it is idle; a busy one ends after its last response (see #settle). */
+  drainIfIdle(): void {
+    if (this.idle) this.#end();
+  }
+
+  /** Resets the caller's connection: a reply cut off is seen as broken by any client, not as a short one. */
+  destroy(): void {
+    this.#client.resetAndDestroy();
+  }
+
+  readonly #fromClient: FramingSink = {
+    head: (head, bytes) => {
+      clearTimeout(this.#runtimeIdle);
+      this.#waiting.push(head.method!);
+      if (head.close) this.#closeAfter = true;
+      this.#toRuntime(bytes);
+    },
+    body: (bytes) => this.#toRuntime(bytes),
+    // A response may have ended before its request did (a refusal sent before the body was read).
+    end: () => this.#settle(),
+    // Not a message this follows: relayed as it is until either side closes.
+    lost: (bytes) => this.#toRuntime(bytes),
+  };
+
+  readonly #fromRuntime: FramingSink = {
+    head: (head, bytes) => {
+      const last = !head.interim && (this.#hooks.draining() || head.close || head.endsAtClose);
+      if (last) this.#closeAfter = true;
+      // While draining, a response not yet begun tells its caller not to send another on this connection.
+      this.#toClient(!head.interim && this.#hooks.draining() ? withConnectionClose(bytes) : bytes);
+    },
+    body: (bytes) => this.#toClient(bytes),
+    end: (head: MessageHead) => {
+      if (head.interim) return;
+      this.#waiting.shift();
+      this.#settle();
+    },
+    lost: (bytes) => this.#toClient(bytes),
+  };
+
+  #toRuntime(bytes: Buffer) {
+    const runtime = this.#runtime ?? this.#openRuntime();
+    if (!runtime.write(bytes)) this.#client.pause();
+  }
+
+  #toClient(bytes: Buffer) {
+    if (!this.#client.write(bytes)) this.#runtime?.pause();
+  }
+
+  #openRuntime(): Socket {
+    const runtime = connect(this.#runtimeSocket);
+    const responses = new MessageFraming("response", () => this.#waiting[0]);
+    runtime.on("data", (bytes: Buffer) => responses.feed(bytes, this.#fromRuntime));
+    runtime.on("drain", () => this.#client.resume());
+    runtime.on("error", () => runtime.destroy());
+    runtime.on("close", () => this.#runtimeClosed(runtime, responses));
+    this.#runtime = runtime;
+    return runtime;
+  }
+
+  #runtimeClosed(runtime: Socket, responses: MessageFraming) {
+    // Closed by the front itself once idle: the next request opens another.
+    if (runtime !== this.#runtime) return;
+    this.#runtime = undefined;
+    clearTimeout(this.#runtimeIdle);
+    const whole = responses.closed(this.#fromRuntime);
+    // workerd broke off a response (or died): the caller sees a broken stream, never one that ends as if complete.
+    if (!whole || responses.lost || this.#waiting.length > 0) return this.destroy();
+    // A request still arriving cannot go on without the connection that was reading it.
+    if (this.#closeAfter || !this.#requests.between) this.#end();
+  }
+
+  /** After a response or a request ends: an idle connection closes if it should, else its runtime connection waits. */
+  #settle() {
+    if (!this.idle) return;
+    if (this.#closeAfter || this.#hooks.draining()) this.#end();
+    else if (this.#runtime) {
+      const runtime = this.#runtime;
+      clearTimeout(this.#runtimeIdle);
+      this.#runtimeIdle = setTimeout(() => {
+        if (this.#runtime !== runtime || !this.idle) return;
+        this.#runtime = undefined;
+        runtime.end();
+      }, this.#timing.runtimeIdleMs);
+    }
+    this.#hooks.settled();
+  }
+
+  #end() {
+    this.#ending = true;
+    clearTimeout(this.#runtimeIdle);
+    this.#client.end();
+    const runtime = this.#runtime;
+    this.#runtime = undefined;
+    runtime?.end();
+  }
 }
 
-export function startFrontServer(host: string, port: number, runtimeSocket: string): Promise<FrontServer> {
-  // Connections to workerd are kept and reused, as callers keep theirs.
-  const agent = new Agent({ keepAlive: true });
-  const busy = new Set<ServerResponse>();
+export function startFrontServer(host: string, port: number, runtimeSocket: string, timing: FrontTiming = TIMING): Promise<FrontServer> {
+  const connections = new Set<RelayedConnection>();
   let draining = false;
-  let onDrained: (() => void) | undefined;
-
-  const server = createServer((req, res) => {
-    busy.add(res);
-    const socket = req.socket;
-    const upstream = httpRequest({ agent, socketPath: runtimeSocket, method: req.method, path: req.url, headers: endToEnd(req.headers) }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEndRaw(answer.rawHeaders));
-      // pipeline destroys `res` if workerd breaks the stream off: the caller sees it broken, never ended as if complete.
-      pipeline(answer, res, () => undefined);
-    });
-    upstream.on("error", () => res.destroy());
-    pipeline(req, upstream, () => undefined);
-    res.on("finish", () => {
-      if (draining) socket.end();
-    });
-    res.on("close", () => {
-      busy.delete(res);
-      // The caller hung up before the end (barge-in): workerd sees its connection close too.
-      if (!res.writableFinished) upstream.destroy();
-      if (draining && busy.size === 0) onDrained?.();
-    });
+  let onSettled: (() => void) | undefined;
+  const hooks: Hooks = {
+    draining: () => draining,
+    settled: () => onSettled?.(),
+    closed: (connection) => {
+      connections.delete(connection);
+      onSettled?.();
+    },
+  };
+  // noDelay: each event goes out as it is written, not held back to fill a segment. A caller that
+  // closes its side has gone (barge-in), as proxies take it: its connection closes, and with it the
+  // request's, before a first token that may be seconds away.
+  const server = createServer({ allowHalfOpen: false, noDelay: true }, (client) => {
+    connections.add(new RelayedConnection(client, runtimeSocket, hooks, timing));
   });
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  const busy = () => [...connections].filter((connection) => !connection.idle);
 
   const drain = (graceMs: number) =>
     new Promise<number>((resolve) => {
       draining = true;
       server.close();
-      server.closeIdleConnections();
-      // A response not yet begun tells its caller the connection closes after it.
-      for (const res of busy) if (!res.headersSent) res.shouldKeepAlive = false;
-      if (busy.size === 0) return resolve(0);
+      for (const connection of connections) connection.drainIfIdle();
+      if (busy().length === 0) return resolve(0);
       const deadline = setTimeout(() => {
-        const cut = busy.size;
-        server.closeAllConnections();
-        resolve(cut);
+        const cut = busy();
+        for (const connection of cut) connection.destroy();
+        resolve(cut.length);
       }, graceMs);
-      onDrained = () => {
+      onSettled = () => {
+        if (busy().length > 0) return;
         clearTimeout(deadline);
         resolve(0);
       };
@@ -102,12 +256,11 @@ export function startFrontServer(host: string, port: number, runtimeSocket: stri
       const { address, port: bound } = server.address() as AddressInfo;
       resolve({
         url: `http://${address.includes(":") ? `[${address}]` : address}:${bound}`,
-        inFlight: () => busy.size,
+        inFlight: () => [...connections].reduce((sum, connection) => sum + connection.inFlight, 0),
         drain,
         destroy: () => {
           server.close();
-          server.closeAllConnections();
-          agent.destroy();
+          for (const connection of connections) connection.destroy();
         },
       });
     });

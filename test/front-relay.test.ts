@@ -1,0 +1,280 @@
+// The self-hosted front (selfhost/front-server.ts) in front of node:http on a Unix socket standing in
+// for workerd: what a caller receives is what the runtime wrote, as it wrote it; keep-alive, pipelining
+// and bodiless responses keep their meaning; and the drain keeps its promises (refuse new
+// connections, close idle ones, finish what is in flight, cut what is left).
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startFrontServer, type FrontServer, type FrontTiming } from "../selfhost/front-server.ts";
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+let dir: string;
+let runtime: Server;
+let handler: Handler;
+/** Connections the runtime accepted, and those it saw close. */
+let runtimeConnections: { opened: number; closed: number };
+let front: FrontServer;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "front-relay-"));
+  // This test's own counts: a connection of the test before may close after it.
+  const counts = (runtimeConnections = { opened: 0, closed: 0 });
+  runtime = createServer((req, res) => handler(req, res));
+  runtime.on("connection", (socket) => {
+    counts.opened++;
+    socket.on("close", () => counts.closed++);
+  });
+  await new Promise<void>((resolve) => runtime.listen(join(dir, "runtime.sock"), resolve));
+  front = await startFrontServer("127.0.0.1", 0, runtime.address() as string);
+});
+
+/** A front with shorter timeouts in place of the test's own. */
+async function restartFront(timing: Partial<FrontTiming>) {
+  front.destroy();
+  front = await startFrontServer("127.0.0.1", 0, runtime.address() as string, { keepAliveTimeoutMs: 65_000, runtimeIdleMs: 10_000, headTimeoutMs: 60_000, ...timing });
+}
+
+afterEach(async () => {
+  front.destroy();
+  runtime.closeAllConnections();
+  await new Promise((resolve) => runtime.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const frontAddress = () => new URL(front.url);
+
+/** A raw connection to the front, collecting what it receives, and whether it ended or broke. */
+function rawClient() {
+  const { hostname, port } = frontAddress();
+  const socket = connect(Number(port), hostname);
+  const state = { received: "", ended: false, closed: false };
+  socket.setEncoding("latin1");
+  socket.on("data", (text: string) => (state.received += text));
+  socket.on("end", () => (state.ended = true));
+  socket.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) => socket.on("close", () => ((state.closed = true), resolve())));
+  const waitFor = async (text: string) => {
+    for (let i = 0; i < 500 && !state.received.includes(text); i++) await sleep(10);
+    return state.received.includes(text);
+  };
+  return { socket, state, closed, waitFor };
+}
+
+/** The same request sent straight to the runtime's socket: what the front must hand on unchanged. */
+function direct(wire: string) {
+  return new Promise<string>((resolve) => {
+    const socket = connect(runtime.address() as string);
+    let received = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (text: string) => (received += text));
+    socket.on("close", () => resolve(received));
+    socket.write(wire);
+  });
+}
+
+const sse = (i: number) => `data: {"choices":[{"delta":{"content":"w${i} "}}]}\n\n`;
+
+describe("the self-hosted front relays", () => {
+  it("each write of a stream as it is written, byte for byte what the runtime sent", async () => {
+    const seen: ((value: unknown) => void)[] = [];
+    handler = async (_req, res) => {
+      res.sendDate = false;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (let i = 0; i < 5; i++) {
+        res.write(sse(i));
+        // The next event is written only once the caller has this one: a front that held bytes back would hang here.
+        await new Promise((resolve) => seen.push(resolve));
+      }
+      res.end("data: [DONE]\n\n");
+    };
+    const wire = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    const client = rawClient();
+    client.socket.write(wire);
+    for (let i = 0; i < 5; i++) {
+      expect(await client.waitFor(sse(i))).toBe(true);
+      seen.shift()!(undefined);
+    }
+    await client.closed;
+    expect(client.state.ended).toBe(true);
+    // The same exchange straight with the runtime, with the caller's release of each event done at once.
+    const released = setInterval(() => seen.shift()?.(undefined), 5);
+    const straight = await direct(wire);
+    clearInterval(released);
+    expect(client.state.received).toBe(straight);
+  });
+
+  it("a keep-alive connection across the runtime's own idle close: the caller's connection is kept, the next request reaches a new one", async () => {
+    // As workerd does, the runtime closes a connection left idle, without saying so in its answer.
+    handler = (req, res) => {
+      res.on("finish", () => setTimeout(() => req.socket.end(), 200));
+      res.end("ok");
+    };
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ body: string; reused: boolean }>((resolve, reject) => {
+        const req = request(`${front.url}/health`, { agent }, (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (text: string) => (body += text));
+          res.on("end", () => resolve({ body, reused: req.reusedSocket }));
+        });
+        req.on("error", reject).end();
+      });
+    expect(await get()).toEqual({ body: "ok", reused: false });
+    // The runtime closes its idle connection after 200 ms; the caller's stays open.
+    for (let i = 0; i < 100 && runtimeConnections.closed === 0; i++) await sleep(10);
+    expect(runtimeConnections.closed).toBe(1);
+    expect(await get()).toEqual({ body: "ok", reused: true });
+    expect(runtimeConnections.opened).toBe(2);
+    agent.destroy();
+  });
+
+  it("closes its own connection to the runtime once idle, before workerd would, and the caller's next request goes on a new one", async () => {
+    // This runtime never closes an idle connection: the close below is the front's.
+    runtime.keepAliveTimeout = 0;
+    await restartFront({ runtimeIdleMs: 150 });
+    handler = (_req, res) => res.end("ok");
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<boolean>((resolve, reject) => {
+        const req = request(`${front.url}/health`, { agent }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(req.reusedSocket));
+        });
+        req.on("error", reject).end();
+      });
+    expect(await get()).toBe(false);
+    for (let i = 0; i < 200 && runtimeConnections.closed === 0; i++) await sleep(10);
+    expect(runtimeConnections.closed).toBe(1);
+    expect(await get()).toBe(true);
+    expect(runtimeConnections.opened).toBe(2);
+    agent.destroy();
+  });
+
+  it("drops a caller whose head never ends, without troubling the runtime", async () => {
+    await restartFront({ headTimeoutMs: 200 });
+    const client = rawClient();
+    client.socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Len");
+    await client.closed;
+    expect(runtimeConnections.opened).toBe(0);
+  });
+
+  it("pipelined requests in order on one connection: a HEAD's length carries no body, a chunked upload is read whole", async () => {
+    handler = (req, res) => {
+      let body = "";
+      req.setEncoding("utf8").on("data", (text: string) => (body += text));
+      req.on("end", () => {
+        res.sendDate = false;
+        res.setHeader("content-length", Buffer.byteLength(`${req.method} ${body}`));
+        res.end(req.method === "HEAD" ? undefined : `${req.method} ${body}`);
+      });
+    };
+    const client = rawClient();
+    client.socket.write(
+      "HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n" +
+        "POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n4\r\n two\r\n0\r\n\r\n" +
+        "GET /c HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    expect(await client.waitFor("GET ")).toBe(true);
+    const statuses = client.state.received.match(/HTTP\/1\.1 200 OK/g);
+    expect(statuses).toHaveLength(3);
+    expect(client.state.received).toContain("\r\n\r\nPOST one two");
+    expect(client.state.received.endsWith("\r\n\r\nGET ")).toBe(true);
+    // All three answered: the connection is idle, so a drain closes it at once.
+    expect(front.inFlight()).toBe(0);
+    expect(await front.drain(5_000)).toBe(0);
+    await client.closed;
+    expect(client.state.ended).toBe(true);
+  });
+
+  it("the caller's hang-up to the runtime: its connection closes before the reply's first byte", async () => {
+    let runtimeSaw: () => void = () => undefined;
+    const hungUp = new Promise<void>((resolve) => (runtimeSaw = resolve));
+    handler = (_req, res) => res.on("close", runtimeSaw);
+    const client = rawClient();
+    client.socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    for (let i = 0; i < 100 && front.inFlight() === 0; i++) await sleep(10);
+    client.socket.end();
+    await hungUp;
+    expect(front.inFlight()).toBe(0);
+  });
+
+  it("a response the runtime breaks off as broken: the caller's connection is reset, never ended as if complete", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(sse(0));
+      setTimeout(() => res.socket!.destroy(), 50);
+    };
+    const response = await fetch(`${front.url}/v1/chat/completions`, { method: "POST", body: "{}" });
+    await expect(response.text()).rejects.toThrow();
+    // Reset, not ended: even a client that would take a short chunked body as whole sees the failure.
+    const client = rawClient();
+    client.socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    await client.closed;
+    expect(client.state.received).toContain(sse(0));
+    expect(client.state.ended).toBe(false);
+  });
+});
+
+describe("the self-hosted front's drain", () => {
+  it("refuses new connections, closes idle ones, finishes a stream in flight, and tells a response begun after it that the connection closes", async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    handler = async (req, res) => {
+      if (req.url === "/idle") return void res.end("ok");
+      if (req.url === "/late") {
+        await released;
+        return void res.end("late");
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (let i = 0; i < 4; i++) {
+        res.write(sse(i));
+        await sleep(50);
+      }
+      res.end("data: [DONE]\n\n");
+    };
+    const idle = rawClient();
+    idle.socket.write("GET /idle HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(await idle.waitFor("ok")).toBe(true);
+    const streaming = rawClient();
+    streaming.socket.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(await streaming.waitFor(sse(0))).toBe(true);
+    const late = rawClient();
+    late.socket.write("GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (let i = 0; i < 100 && front.inFlight() < 2; i++) await sleep(10);
+    expect(front.inFlight()).toBe(2);
+
+    const drained = front.drain(5_000);
+    await idle.closed;
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect(Number(frontAddress().port), "127.0.0.1");
+      socket.on("connect", () => resolve("connected"));
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    release();
+    expect(await drained).toBe(0);
+    await Promise.all([streaming.closed, late.closed]);
+    expect(streaming.state.received).toContain(`${sse(3)}\r\n`);
+    expect(streaming.state.received.endsWith("0\r\n\r\n")).toBe(true);
+    expect(late.state.received).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n\r\nlate$/);
+    expect(late.state.ended && streaming.state.ended).toBe(true);
+  });
+
+  it("cuts what is still streaming when the grace period ends: the caller's stream breaks, and the cut is counted", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const timer = setInterval(() => res.write(sse(0)), 20);
+      res.on("close", () => clearInterval(timer));
+    };
+    const response = await fetch(`${front.url}/v1/chat/completions`, { method: "POST", body: "{}" });
+    const read = response.text();
+    read.catch(() => undefined);
+    expect(await front.drain(200)).toBe(1);
+    await expect(read).rejects.toThrow();
+  });
+});
