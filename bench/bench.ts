@@ -13,7 +13,8 @@
 // holds one route alone), --with NAME=VALUE,... (the same worker with these settings on top,
 // measured beside it as spec1+with and spec2+with), --hedge (the hedging scenario of
 // bench/hedge-run.ts in place of the rest: two MODELS routes, with and without hedgeAfterMs,
-// over a primary that is slow in one call of five).
+// over a primary that is slow in one call of five), --selfhost (Spec 1 also through the self-hosted
+// server, its front and workerd, as selfhost, and with --baseline as selfhost@REF).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -63,6 +64,7 @@ const { values: flags } = parseArgs({
     targets: { type: "string" },
     with: { type: "string" },
     hedge: { type: "boolean", default: false },
+    selfhost: { type: "boolean", default: false },
   },
 });
 
@@ -89,13 +91,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => void stopAll().finally(() => process.exit(130)));
 }
 
-/** The self-hosted server (`npm run serve`), built as the image holds it, with `vars` as its environment. */
-async function startSelfhost(vars: Record<string, string>) {
-  const dir = join(root, ".build", "bench", "selfhost");
-  buildServer(dir);
+/**
+ * The self-hosted server (`npm run serve`), built as the image holds it (from `source`, a git ref's
+ * sources, if given), with `vars` as its environment.
+ */
+async function startSelfhost(vars: Record<string, string>, name = "selfhost", source?: string) {
+  const dir = join(root, ".build", "bench", name);
+  buildServer(dir, { source });
   const server = await startServer(vars, { dir });
   stops.push(async () => void (await server.stop()));
-  startedPids.selfhost = server.child.pid!;
+  startedPids[name] = server.child.pid!;
   return { url: server.url, load: { pid: server.child.pid!, runtimePid: server.runtimePid, inspectorUrl: undefined, healthUrl: `${server.url}/health` } };
 }
 
@@ -205,6 +210,15 @@ async function main(): Promise<number> {
       { ...byName("spec1"), name: `spec1@${flags.baseline}`, url: `${baseline.url}/v1/chat/completions`, pid: baseline.pid },
       { ...byName("spec2"), name: `spec2@${flags.baseline}`, url: `${baseline.url}/`, pid: baseline.pid },
     );
+  }
+  if (flags.selfhost) {
+    // Spec 1 through the self-hosted server: its front and workerd, the CPU of both.
+    const servers = [{ name: "selfhost", source: undefined as string | undefined }];
+    if (flags.baseline) servers.push({ name: `selfhost@${flags.baseline}`, source: join(root, ".build", "bench", "baseline", "src") });
+    for (const { name, source } of servers) {
+      const server = await startSelfhost(workerVars, name.replace(/[^\w-]/g, "_"), source);
+      targets.push({ ...byName("spec1"), name, url: `${server.url}/v1/chat/completions`, pid: server.load.pid });
+    }
   }
   if (flags.with) {
     const extra = Object.fromEntries(flags.with.split(",").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));

@@ -17,19 +17,22 @@ export const installedWorkerd = join(projectRoot, "node_modules", "workerd", "bi
 export interface BuildOptions {
   /** Copy workerd into the directory (an image needs it there) instead of naming the installed one. */
   copyWorkerd?: boolean;
+  /** The project's sources to build from (the bench builds a git ref's beside the working tree's). */
+  source?: string;
 }
 
 export function buildServer(outdir: string, options: BuildOptions = {}): ServerManifest {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  const bundle = bundleWorker(join(outdir, "worker"));
+  const source = options.source ?? projectRoot;
+  const bundle = bundleWorker(join(outdir, "worker"), source);
   // Only the JSON files are published; the generator's bookkeeping beside them is not.
   const schemas = join(outdir, "schemas");
   mkdirSync(schemas);
   for (const file of readdirSync(bundle.assets.directory).filter((name) => name.endsWith(".json"))) copyFileSync(join(bundle.assets.directory, file), join(schemas, file));
   execFileSync(
     join(projectRoot, "node_modules", ".bin", "esbuild"),
-    [join(import.meta.dirname, "server.ts"), "--bundle", "--platform=node", "--format=esm", "--target=node20", "--log-level=warning", `--outfile=${join(outdir, "server.js")}`],
+    [join(source, "selfhost", "server.ts"), "--bundle", "--platform=node", "--format=esm", "--target=node20", "--log-level=warning", `--outfile=${join(outdir, "server.js")}`],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   let workerd = installedWorkerd;
