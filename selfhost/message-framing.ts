@@ -158,8 +158,8 @@ export class MessageFraming {
     const lose = () => {
       if (at > from) sink.body(bytes.subarray(from, at));
       // A held head was never handed on; a held line was, with its body.
-      const held = this.#take();
-      const unsent = this.#state === "head" && held.length > 0 ? held : undefined;
+      const unsent = this.#state === "head" && this.#pendingBytes > 0 ? this.#take() : undefined;
+      this.#clear();
       this.#state = "lost";
       const rest = unsent ? Buffer.concat([unsent, bytes.subarray(at)]) : bytes.subarray(at);
       if (rest.length > 0) sink.lost(rest);
@@ -184,7 +184,7 @@ export class MessageFraming {
             this.#keep(bytes.subarray(at));
             return;
           }
-          this.#take();
+          this.#clear();
           at = from = at + end - held;
           const headBytes = view.subarray(0, end);
           const parsed = parseHead(headBytes.toString("latin1"), this.#kind, this.#kind === "response" ? this.#requestMethod() : undefined);
@@ -270,9 +270,13 @@ export class MessageFraming {
   /** What was kept, then `rest`, as one buffer; nothing is kept after. */
   #take(rest?: Buffer): Buffer {
     const whole = Buffer.concat(rest ? [...this.#pending, rest] : this.#pending);
+    this.#clear();
+    return whole;
+  }
+
+  #clear() {
     this.#pending = [];
     this.#pendingBytes = 0;
-    return whole;
   }
 }
 
