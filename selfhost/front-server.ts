@@ -8,7 +8,7 @@
 // and writing each message through node:http cost about twice the CPU per stream (bench/README.md
 // "The self-hosted front").
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
-import { MessageFraming, withConnectionClose, type FramingSink, type MessageHead } from "./message-framing.ts";
+import { MessageFraming, withConnectionClose, withHost, type FramingSink, type MessageHead } from "./message-framing.ts";
 
 export interface FrontServer {
   /** The address clients use, e.g. http://127.0.0.1:9000. */
@@ -129,7 +129,8 @@ class RelayedConnection {
       clearTimeout(this.#runtimeIdle);
       this.#waiting.push(head.method!);
       if (head.close) this.#closeAfter = true;
-      this.#toRuntime(bytes);
+      // The Host an HTTP/1.1 client would have sent to this socket.
+      this.#toRuntime(head.hostless ? withHost(bytes, "localhost") : bytes);
     },
     body: (bytes) => this.#toRuntime(bytes),
     // A response may have ended before its request did (a refusal sent before the body was read).

@@ -21,6 +21,11 @@ export interface MessageHead {
   close: boolean;
   /** The body has no length and ends where the connection does (a response only). */
   endsAtClose: boolean;
+  /**
+   * An HTTP/1.0 request without a Host header, which HTTP/1.0 allows (health checks send them) and
+   * workerd refuses with 400.
+   */
+  hostless: boolean;
 }
 
 /** Receives one direction's bytes in order, each exactly once. */
@@ -61,6 +66,7 @@ function parseHead(text: string, kind: "request" | "response", requestMethod: st
   let length: number | undefined;
   let codings = "";
   let connection = "";
+  let host = false;
   for (const line of lines.slice(1)) {
     if (line === "") continue;
     const colon = line.indexOf(":");
@@ -72,6 +78,7 @@ function parseHead(text: string, kind: "request" | "response", requestMethod: st
       length = Number(value);
     } else if (name === "transfer-encoding") codings += `,${value.toLowerCase()}`;
     else if (name === "connection") connection += `,${value.toLowerCase()}`;
+    else if (name === "host") host = true;
   }
   const tokens = new Set(connection.split(",").map((token) => token.trim()));
   const head: MessageHead = {
@@ -80,6 +87,7 @@ function parseHead(text: string, kind: "request" | "response", requestMethod: st
     interim: status !== undefined && status < 200,
     close: tokens.has("close") || (version === "HTTP/1.0" && !tokens.has("keep-alive")),
     endsAtClose: false,
+    hostless: kind === "request" && version === "HTTP/1.0" && !host,
   };
   // 101 hands the connection to another protocol, and CONNECT's success makes it a tunnel: nothing more is framed.
   if (status === 101 || (requestMethod === "CONNECT" && status !== undefined && status < 300)) return { head, body: "lost" as const };
@@ -280,12 +288,17 @@ export class MessageFraming {
   }
 }
 
-/** A response head that tells its caller the connection closes after it (the server is draining). */
-export function withConnectionClose(head: Buffer): Buffer {
-  const lines = head.toString("latin1").split("\r\n");
-  const kept = lines.filter((line) => !/^(connection|keep-alive)\s*:/i.test(line));
-  // The head ends in an empty line; the header goes before it.
-  const blank = kept.lastIndexOf("", kept.length - 2);
-  kept.splice(blank, 0, "Connection: close");
-  return Buffer.from(kept.join("\r\n"), "latin1");
+/** The head with the header lines `drop` matches left out and `line` added at its end (lines end in CRLF). */
+function rewrittenHead(head: Buffer, drop: RegExp | undefined, line: string): Buffer {
+  const lines = head
+    .toString("latin1")
+    .split(/\r?\n/)
+    .filter((kept) => kept !== "" && !drop?.test(kept));
+  return Buffer.from(`${[...lines, line].join("\r\n")}\r\n\r\n`, "latin1");
 }
+
+/** A response head that tells its caller the connection closes after it (the server is draining). */
+export const withConnectionClose = (head: Buffer) => rewrittenHead(head, /^(connection|keep-alive)\s*:/i, "Connection: close");
+
+/** A request head given the Host it lacks. */
+export const withHost = (head: Buffer, host: string) => rewrittenHead(head, undefined, `Host: ${host}`);

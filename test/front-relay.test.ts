@@ -155,6 +155,20 @@ describe("the self-hosted front relays", () => {
     agent.destroy();
   });
 
+  it("an HTTP/1.0 health check without a Host (which workerd refuses) reaches the runtime with one, and its connection closes after", async () => {
+    let host: string | undefined;
+    handler = (req, res) => {
+      host = req.headers.host;
+      res.end();
+    };
+    const client = rawClient();
+    client.socket.write("HEAD /health HTTP/1.0\r\n\r\n");
+    await client.closed;
+    expect(host).toBe("localhost");
+    expect(client.state.received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(client.state.ended).toBe(true);
+  });
+
   it("drops a caller whose head never ends, without troubling the runtime", async () => {
     await restartFront({ headTimeoutMs: 200 });
     const client = rawClient();

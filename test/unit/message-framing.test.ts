@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MessageFraming, withConnectionClose, type MessageHead } from "../../selfhost/message-framing.ts";
+import { MessageFraming, withConnectionClose, withHost, type MessageHead } from "../../selfhost/message-framing.ts";
 
 type Seen = { heads: MessageHead[]; ends: number; passed: string; lost: string };
 
@@ -114,6 +114,16 @@ describe("HTTP/1.1 message framing", () => {
     const seen = follow(kind, wire, [3, 40]);
     expect(seen.passed + seen.lost).toBe(wire);
     expect(seen.lost.length).toBeGreaterThan(0);
+  });
+
+  it("tells an HTTP/1.0 request without a Host from one with it, and from HTTP/1.1 (which must have one), and gives it one", () => {
+    const heads = follow("request", "HEAD /health HTTP/1.0\r\n\r\nGET / HTTP/1.0\r\nhost: a\r\n\r\nGET / HTTP/1.1\r\n\r\n").heads;
+    expect(heads.map((head) => [head.hostless, head.close])).toEqual([
+      [true, true],
+      [false, true],
+      [false, false],
+    ]);
+    expect(withHost(Buffer.from("HEAD /health HTTP/1.0\nUser-Agent: probe\n\n"), "localhost").toString()).toBe("HEAD /health HTTP/1.0\r\nUser-Agent: probe\r\nHost: localhost\r\n\r\n");
   });
 
   it("adds Connection: close to a response head in place of its own connection headers", () => {
