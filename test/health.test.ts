@@ -47,6 +47,14 @@ describe("/health is a readiness check", () => {
     expect(body).toMatchObject({ status: "ok", provider: "demo", problems: { spec1: [], spec2: [] } });
   });
 
+  it("answers HEAD as GET, without the body: a load balancer's health check sends HEAD", async () => {
+    const ready = await fetch(`${workers.demo!.url}/health`, { method: "HEAD" });
+    expect([ready.status, await ready.text()]).toEqual([200, ""]);
+    expect(ready.headers.get("content-type")).toMatch(/^application\/json/);
+    const broken = await fetch(`${workers.openaiWithoutUrl!.url}/health`, { method: "HEAD" });
+    expect(broken.status).toBe(503);
+  });
+
   it("openai without UPSTREAM_BASE_URL: 503, both routes name the setting", async () => {
     const { status, body } = await health("openaiWithoutUrl");
     expect(status).toBe(503);

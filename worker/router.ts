@@ -66,7 +66,9 @@ router
   // IMS appends /chat/completions to whatever base URL was configured: any prefix, doubled slashes.
   .post("*/chat/completions", chatCompletions)
   .all("*/chat/completions", methodNotAllowed)
+  // HEAD as well: load balancers' HTTP health checks (Alibaba Cloud CLB's by default) send it.
   .get("/health", health)
+  .head("/health", health)
   .get("/schemas", schemaIndex)
   .get("/schemas/:name.json", schemaFile)
   .get("/openapi.json", openapiDocument)
