@@ -66,7 +66,7 @@ router
   // IMS appends /chat/completions to whatever base URL was configured: any prefix, doubled slashes.
   .post("*/chat/completions", chatCompletions)
   .all("*/chat/completions", methodNotAllowed)
-  // HEAD as well: load balancers' HTTP health checks (Alibaba Cloud CLB's by default) send it.
+  // HEAD as well: load balancers' HTTP health checks send it (Alibaba Cloud CLB's send HEAD or GET).
   .get("/health", health)
   .head("/health", health)
   .get("/schemas", schemaIndex)
