@@ -206,7 +206,10 @@ class RelayedConnection {
   #end() {
     this.#ending = true;
     clearTimeout(this.#runtimeIdle);
-    this.#client.end();
+    // A server that is stopping closes the connection outright once its bytes are out, rather than
+    // wait for the caller to close its side: a caller that never does would keep the process running.
+    if (this.#hooks.draining()) this.#client.destroySoon();
+    else this.#client.end();
     const runtime = this.#runtime;
     this.#runtime = undefined;
     runtime?.end();

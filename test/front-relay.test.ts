@@ -48,10 +48,14 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const frontAddress = () => new URL(front.url);
 
-/** A raw connection to the front, collecting what it receives, and whether it ended or broke. */
-function rawClient() {
+/**
+ * A raw connection to the front, collecting what it receives, and whether it ended or broke.
+ * `halfOpen`: it does not close its side when the front closes its own, as a caller whose event
+ * loop is busy does not.
+ */
+function rawClient(halfOpen = false) {
   const { hostname, port } = frontAddress();
-  const socket = connect(Number(port), hostname);
+  const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: halfOpen });
   const state = { received: "", ended: false, closed: false };
   socket.setEncoding("latin1");
   socket.on("data", (text: string) => (state.received += text));
@@ -254,6 +258,9 @@ describe("the self-hosted front's drain", () => {
     const idle = rawClient();
     idle.socket.write("GET /idle HTTP/1.1\r\nHost: x\r\n\r\n");
     expect(await idle.waitFor("ok")).toBe(true);
+    const unresponsive = rawClient(true);
+    unresponsive.socket.write("GET /idle HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(await unresponsive.waitFor("ok")).toBe(true);
     const streaming = rawClient();
     streaming.socket.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
     expect(await streaming.waitFor(sse(0))).toBe(true);
@@ -264,6 +271,15 @@ describe("the self-hosted front's drain", () => {
 
     const drained = front.drain(5_000);
     await idle.closed;
+    // Closed outright, not only ended: what it sends now is refused by the system, so nothing holds the process open.
+    for (let i = 0; i < 100 && !unresponsive.state.ended; i++) await sleep(10);
+    expect(unresponsive.state.ended).toBe(true);
+    const refusedWrite = new Promise<string>((resolve) => unresponsive.socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error")));
+    for (let i = 0; i < 5; i++) {
+      unresponsive.socket.write("GET /idle HTTP/1.1\r\nHost: x\r\n\r\n");
+      await sleep(20);
+    }
+    expect(await refusedWrite).toMatch(/^(ECONNRESET|EPIPE)$/);
     const refused = await new Promise<string>((resolve) => {
       const socket = connect(Number(frontAddress().port), "127.0.0.1");
       socket.on("connect", () => resolve("connected"));
