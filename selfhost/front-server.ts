@@ -40,6 +40,8 @@ const RUNTIME_IDLE_MS = 10_000;
  * that never ends: this bounds it, as node:http's headersTimeout does by default.
  */
 const HEAD_TIMEOUT_MS = 60_000;
+/** How long a caller that was refused may go on sending (its bytes are read and dropped) before it is cut off. */
+const REFUSED_LINGER_MS = 5_000;
 
 /** The front's timeouts; tests shorten them. */
 export interface FrontTiming {
@@ -84,7 +86,7 @@ class RelayedConnection {
       // A request sent after the front said it closes the connection (a race the caller lost) is not begun.
       if (this.#ending) return;
       this.#requests.feed(bytes, this.#fromClient);
-      if (this.#requests.inHead) this.#headDeadline ??= setTimeout(() => client.destroy(), timing.headTimeoutMs);
+      if (this.#requests.inHead) this.#headDeadline ??= setTimeout(() => this.#refuse("408 Request Timeout"), timing.headTimeoutMs);
       else if (this.#headDeadline) {
         clearTimeout(this.#headDeadline);
         this.#headDeadline = undefined;
@@ -137,6 +139,7 @@ class RelayedConnection {
     end: () => this.#settle(),
     // Not a message this follows: relayed as it is until either side closes.
     lost: (bytes) => this.#toRuntime(bytes),
+    tooLarge: () => this.#refuse("431 Request Header Fields Too Large"),
   };
 
   readonly #fromRuntime: FramingSink = {
@@ -153,7 +156,18 @@ class RelayedConnection {
       this.#settle();
     },
     lost: (bytes) => this.#toClient(bytes),
+    // workerd never sends a head that large: whatever this is, it is not a reply.
+    tooLarge: () => this.destroy(),
   };
+
+  /** Answers a head the front will not pass on itself, as node:http did, and closes the connection. */
+  #refuse(status: string) {
+    // A response is still owed on this connection: an answer now would come out of turn.
+    if (this.#waiting.length > 0) return this.destroy();
+    this.#client.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    this.#end();
+    setTimeout(() => this.#client.destroy(), REFUSED_LINGER_MS).unref();
+  }
 
   #toRuntime(bytes: Buffer) {
     const runtime = this.#runtime ?? this.#openRuntime();

@@ -3,7 +3,7 @@
 // only measured (a length counted down, or chunked framing walked by its size lines). The front
 // relays every byte unchanged and uses this to know when a connection is between messages.
 
-/** A head longer than this is not followed: the runtime refuses such a request itself. */
+/** A head longer than this is refused (node:http's limit was 16 KiB, Cloudflare's for request headers is 128 KB). */
 const MAX_HEAD_BYTES = 64 * 1024;
 /** A chunk-size line (hex size and extensions) or a trailer line longer than this is not followed. */
 const MAX_LINE_BYTES = 4096;
@@ -38,6 +38,8 @@ export interface FramingSink {
   end(head: MessageHead): void;
   /** Bytes that could not be framed (a malformed or unsupported message); all that follows comes here too. */
   lost(bytes: Buffer): void;
+  /** A head grew past MAX_HEAD_BYTES without ending: none of it is handed on, and what follows comes to `lost`. */
+  tooLarge(): void;
 }
 
 type State =
@@ -187,8 +189,12 @@ export class MessageFraming {
           const held = this.#pendingBytes;
           const view = held ? Buffer.concat([...this.#pending, bytes.subarray(at)]) : bytes.subarray(at);
           const end = blockEnd(view, 0);
+          if (end > MAX_HEAD_BYTES || (end < 0 && view.length > MAX_HEAD_BYTES)) {
+            this.#clear();
+            this.#state = "lost";
+            return sink.tooLarge();
+          }
           if (end < 0) {
-            if (view.length > MAX_HEAD_BYTES) return lose();
             this.#keep(bytes.subarray(at));
             return;
           }

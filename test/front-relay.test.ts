@@ -173,11 +173,21 @@ describe("the self-hosted front relays", () => {
     expect(client.state.ended).toBe(true);
   });
 
-  it("drops a caller whose head never ends, without troubling the runtime", async () => {
+  it("answers a head that never ends with 408 and closes, without troubling the runtime", async () => {
     await restartFront({ headTimeoutMs: 200 });
     const client = rawClient();
     client.socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Len");
     await client.closed;
+    expect(client.state.received).toBe("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    expect(client.state.ended).toBe(true);
+    expect(runtimeConnections.opened).toBe(0);
+  });
+
+  it("answers a head over 64 KiB with 431 and closes, without troubling the runtime", async () => {
+    const client = rawClient();
+    client.socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(1_000_000)}\r\n\r\n`);
+    await client.closed;
+    expect(client.state.received).toBe("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     expect(runtimeConnections.opened).toBe(0);
   });
 

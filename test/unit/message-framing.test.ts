@@ -19,6 +19,7 @@ function follow(kind: "request" | "response", wire: string, cuts: number[] = [],
       if (!head.interim) pending.shift();
     },
     lost: (bytes: Buffer) => void (seen.lost += bytes.toString("latin1")),
+    tooLarge: () => void (seen.lost += "<too large>"),
   };
   const bytes = Buffer.from(wire, "latin1");
   let at = 0;
@@ -63,7 +64,7 @@ describe("HTTP/1.1 message framing", () => {
 
   it("drops the empty lines a client may send between requests, and is between messages after them", () => {
     const framing = new MessageFraming("request");
-    const sink = { head: () => undefined, body: () => undefined, end: () => undefined, lost: () => undefined };
+    const sink = { head: () => undefined, body: () => undefined, end: () => undefined, lost: () => undefined, tooLarge: () => undefined };
     framing.feed(Buffer.from("GET / HTTP/1.1\r\n\r\n\r\n"), sink);
     expect(framing.between).toBe(true);
     framing.feed(Buffer.from("GET / HT"), sink);
@@ -96,7 +97,7 @@ describe("HTTP/1.1 message framing", () => {
   it("ends a response without a length where the connection closes, and only then", () => {
     const framing = new MessageFraming("response");
     let ends = 0;
-    const sink = { head: () => undefined, body: () => undefined, end: () => void ends++, lost: () => undefined };
+    const sink = { head: () => undefined, body: () => undefined, end: () => void ends++, lost: () => undefined, tooLarge: () => undefined };
     framing.feed(Buffer.from("HTTP/1.0 200 OK\r\n\r\nsome text"), sink);
     expect([ends, framing.between]).toEqual([0, false]);
     expect(framing.closed(sink)).toBe(true);
@@ -109,11 +110,25 @@ describe("HTTP/1.1 message framing", () => {
     ["a request whose last coding is not chunked", "request", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxx"],
     ["a chunk size that is not hex", "request", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello"],
     ["a chunk not followed by its line end", "response", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n"],
-    ["a head over 64 KiB", "request", `GET / HTTP/1.1\r\nX: ${"a".repeat(70_000)}`],
   ] as const)("hands on %s as lost, every byte of it, exactly once", (_, kind, wire) => {
     const seen = follow(kind, wire, [3, 40]);
     expect(seen.passed + seen.lost).toBe(wire);
     expect(seen.lost.length).toBeGreaterThan(0);
+  });
+
+  it("refuses a head that grows past 64 KiB, handing none of it on", () => {
+    const framing = new MessageFraming("request");
+    const seen = { tooLarge: 0, handedOn: 0 };
+    const sink = { head: () => void seen.handedOn++, body: () => void seen.handedOn++, end: () => undefined, lost: () => void seen.handedOn++, tooLarge: () => void seen.tooLarge++ };
+    framing.feed(Buffer.from(`GET / HTTP/1.1\r\nX: ${"a".repeat(60_000)}`), sink);
+    expect(seen).toEqual({ tooLarge: 0, handedOn: 0 });
+    framing.feed(Buffer.from("a".repeat(10_000)), sink);
+    expect(seen).toEqual({ tooLarge: 1, handedOn: 0 });
+    expect(framing.lost).toBe(true);
+    // The same, arriving whole in one read.
+    const whole = new MessageFraming("request");
+    whole.feed(Buffer.from(`GET / HTTP/1.1\r\nX: ${"a".repeat(70_000)}\r\n\r\n`), sink);
+    expect(seen).toEqual({ tooLarge: 2, handedOn: 0 });
   });
 
   it("tells an HTTP/1.0 request without a Host from one with it, and from HTTP/1.1 (which must have one), and gives it one", () => {
