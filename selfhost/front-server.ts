@@ -86,11 +86,7 @@ class RelayedConnection {
       // A request sent after the front said it closes the connection (a race the caller lost) is not begun.
       if (this.#ending) return;
       this.#requests.feed(bytes, this.#fromClient);
-      if (this.#requests.inHead) this.#headDeadline ??= setTimeout(() => this.#refuse("408 Request Timeout"), timing.headTimeoutMs);
-      else if (this.#headDeadline) {
-        clearTimeout(this.#headDeadline);
-        this.#headDeadline = undefined;
-      }
+      this.#watchHead();
     });
     client.on("drain", () => this.#runtime?.resume());
     client.on("timeout", () => {
@@ -153,12 +149,26 @@ class RelayedConnection {
     end: (head: MessageHead) => {
       if (head.interim) return;
       this.#waiting.shift();
+      this.#watchHead();
       this.#settle();
     },
     lost: (bytes) => this.#toClient(bytes),
     // workerd never sends a head that large: whatever this is, it is not a reply.
     tooLarge: () => this.destroy(),
   };
+
+  /**
+   * Times a head that has begun and not ended, once no response is owed before it (a caller may
+   * send its next request while the last reply still streams).
+   */
+  #watchHead() {
+    if (this.#requests.inHead && this.#waiting.length === 0) {
+      this.#headDeadline ??= setTimeout(() => this.#refuse("408 Request Timeout"), this.#timing.headTimeoutMs);
+    } else if (this.#headDeadline) {
+      clearTimeout(this.#headDeadline);
+      this.#headDeadline = undefined;
+    }
+  }
 
   /** Answers a head the front will not pass on itself, as node:http did, and closes the connection. */
   #refuse(status: string) {

@@ -183,6 +183,23 @@ describe("the self-hosted front relays", () => {
     expect(runtimeConnections.opened).toBe(0);
   });
 
+  it("times a head sent while a reply still streams from that reply's end, not from its own start", async () => {
+    await restartFront({ headTimeoutMs: 300 });
+    handler = async (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (let i = 0; i < 6; i++) {
+        res.write(sse(i));
+        await sleep(100);
+      }
+      res.end();
+    };
+    const client = rawClient();
+    client.socket.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHo");
+    await client.closed;
+    // The whole reply (600 ms, twice the head timeout) came first, then the 408 for the head that never ended.
+    expect(client.state.received).toContain(`${sse(5)}\r\n0\r\n\r\nHTTP/1.1 408 Request Timeout\r\n`);
+  });
+
   it("answers a head over 64 KiB with 431 and closes, without troubling the runtime", async () => {
     const client = rawClient();
     client.socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(1_000_000)}\r\n\r\n`);
