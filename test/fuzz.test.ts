@@ -21,6 +21,8 @@ const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 const REQUEST_TIMEOUT_MS = 10_000;
 /** A generous bound for the whole run: average 100 ms per request is already far too slow. */
 const runTimeout = Math.max(60_000, runs * 100);
+/** The fuzzer's own bound, under the test's: a request still in flight when it ends gets its full timeout. */
+const fuzzTimeLimit = runTimeout - 2 * REQUEST_TIMEOUT_MS;
 /** CPU one request may cost workerd; a body at MAX_BODY_BYTES costs about 15 ms, unbounded work seconds. */
 const MAX_REQUEST_CPU_MS = 250;
 const UPSTREAM_API_KEY = "up-Fuzz-S3cret-1d2e3f4a";
@@ -84,7 +86,7 @@ describe.each([
     async () => {
       const running = hostileUpstream ? behindHostile : worker;
       const target: Target = { spec, url: `${running.url}${path}`, apiKey: TEST_API_KEY, token: TEST_IMS_TOKEN, timeoutMs: REQUEST_TIMEOUT_MS, fetch };
-      const report = await fuzzTarget(target, { runs, ...(seed !== undefined && { seed }), cpuMs: workerdCpuMs, maxCpuMs: MAX_REQUEST_CPU_MS, secrets: SECRETS, upstreamFailures: hostileUpstream });
+      const report = await fuzzTarget(target, { runs, ...(seed !== undefined && { seed }), cpuMs: workerdCpuMs, maxCpuMs: MAX_REQUEST_CPU_MS, secrets: SECRETS, upstreamFailures: hostileUpstream, timeLimitMs: fuzzTimeLimit });
       console.log(`${name}: ${report.requests} requests, status tally ${JSON.stringify(report.statuses)}, most CPU for one request ${report.maxCpuMs} ms`);
       expect(report.failure, report.failure).toBeUndefined();
       // Refused bodies are drained, so no answer is lost to a connection reset.

@@ -72,6 +72,12 @@ export interface FuzzOptions {
   upstreamFailures?: boolean;
   /** Strings no answer may contain (the target's configured keys, when the caller knows them). */
   secrets?: readonly string[];
+  /**
+   * How long the whole run, shrinking included, may take; past it the run stops and fails with
+   * what it found so far. Shrinking a hang repeats a request that takes the full timeout each time,
+   * so without a bound a caller's own time limit ends the run first and the failure is never told.
+   */
+  timeLimitMs?: number;
 }
 
 /**
@@ -113,9 +119,18 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
     const leaked = options.secrets?.find((secret) => text.includes(secret) || [...response.headers.values()].some((value) => value.includes(secret)));
     if (leaked !== undefined) throw new Error("the answer holds a configured secret");
   });
-  const details = await fc.check(property, { numRuns: options.runs, ...(options.seed !== undefined && { seed: options.seed }) });
+  const details = await fc.check(property, {
+    numRuns: options.runs,
+    ...(options.seed !== undefined && { seed: options.seed }),
+    // The plugin is typed for any property (Plugin<unknown>), which TypeScript will not narrow to this one's.
+    ...(options.timeLimitMs !== undefined && { plugins: [fc.interruptAfterTimeLimit(options.timeLimitMs) as fc.Plugin<[FuzzRequest]>] }),
+  });
+  const example = details.counterexample?.[0];
+  // An interrupted run that found nothing counts as passed by fast-check; here it has not passed.
   const failure = details.failed
-    ? `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)} (seed ${details.seed}, path ${details.counterexamplePath}) for ${details.counterexample ? describeRequest(details.counterexample[0]) : "?"}`
-    : undefined;
+    ? `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)} (seed ${details.seed}, path ${details.counterexamplePath}) for ${example ? describeRequest(example) : "?"}${details.interrupted ? " (shrinking cut short by the time limit)" : ""}`
+    : details.interrupted
+      ? `the run did not finish within ${options.timeLimitMs} ms: ${requests} requests sent, no failure found (seed ${details.seed})`
+      : undefined;
   return { requests, statuses, failure, maxCpuMs };
 }

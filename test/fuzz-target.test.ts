@@ -1,0 +1,39 @@
+// The fuzzer's own time limit: a run that would outlast it stops there and fails, saying so,
+// rather than being ended by the caller's time limit with nothing told (shrinking a hang repeats
+// a request that takes the full request timeout, over and over).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { fuzzTarget } from "../contracts/conformance/fuzz-target.ts";
+
+/** Each answer takes this long: 100 requests take 20 s, far over the limit below. */
+const ANSWER_MS = 200;
+const TIME_LIMIT_MS = 1_000;
+
+let server: Server;
+let url: string;
+beforeAll(async () => {
+  // Answers every request, slowly, with an error body the contract accepts.
+  server = createServer((req, res) => {
+    req.resume();
+    setTimeout(() => {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "refused", type: "invalid_request_error", param: null, code: "invalid_json" } }));
+    }, ANSWER_MS);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+it("stops a run at its time limit and fails it, saying how far it got", async () => {
+  const started = performance.now();
+  const report = await fuzzTarget({ spec: "openai", url: `${url}/v1`, apiKey: "k", token: "t", timeoutMs: 5_000, fetch }, { runs: 100, seed: 7, timeLimitMs: TIME_LIMIT_MS });
+  const elapsed = performance.now() - started;
+  expect(report.failure).toMatch(new RegExp(`^the run did not finish within ${TIME_LIMIT_MS} ms: \\d+ requests sent, no failure found`));
+  expect(report.requests).toBeLessThan(100);
+  expect(elapsed).toBeLessThan(TIME_LIMIT_MS + 2 * ANSWER_MS + 1_000);
+});
