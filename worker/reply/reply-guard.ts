@@ -35,7 +35,6 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   readonly #log: RequestLog;
   #filter: ReplyFilter;
   readonly #startedAt: number;
-  #endsAt: number;
   /** When the read in progress times out: the first-token deadline, then one idle gap per read. */
   #deadline: number;
   #waiting = false;
@@ -51,12 +50,16 @@ export class ReplyGuard implements AsyncIterator<Batch> {
     this.#filter = new ReplyFilter(voice);
     const now = Date.now();
     this.#startedAt = now;
-    this.#endsAt = now + settings.totalTimeoutMs;
     this.#deadline = now + settings.firstTokenTimeoutMs;
     // No later than one idle gap either: every read after the first token has a deadline at
     // least that far off, so in a reply that keeps to its deadlines this one timer is never
     // re-armed (the first read after the first token would otherwise move it forward).
     this.#arm(Math.min(this.#deadline, now + settings.idleTimeoutMs, this.#endsAt), now);
+  }
+
+  /** When the whole reply must be over: the total timeout of the settings it runs under, from the call's start. */
+  get #endsAt(): number {
+    return this.#startedAt + this.#settings.totalTimeoutMs;
   }
 
   #arm(at: number, now: number) {
@@ -94,7 +97,6 @@ export class ReplyGuard implements AsyncIterator<Batch> {
   #runUnder({ stream, voice }: Config) {
     this.#settings = stream;
     this.#filter = new ReplyFilter(voice);
-    this.#endsAt = this.#startedAt + stream.totalTimeoutMs;
     this.#armBy(this.#endsAt, Date.now());
   }
 
