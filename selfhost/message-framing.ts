@@ -106,6 +106,38 @@ function parseHead(text: string, kind: "request" | "response", requestMethod: st
   return { head, body: "until-close" as const };
 }
 
+/** The bytes String.prototype.trim drops from latin1 text: HT, LF, VT, FF, CR, space, no-break space. */
+const trimmed = (byte: number | undefined) => byte !== undefined && ((byte >= 0x09 && byte <= 0x0d) || byte === 0x20 || byte === 0xa0);
+
+/** Whether a line (its line end included) holds nothing but what trim drops. */
+function blank(line: Buffer, from = 0): boolean {
+  for (let at = from; at < line.length; at++) if (!trimmed(line[at])) return false;
+  return true;
+}
+
+/** A hex digit's value, or -1. */
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+}
+
+/**
+ * The size a chunk-size line gives (1 to 15 hex digits, then an extension, a space or the line's
+ * end), or undefined: read off the bytes, since it runs once per chunk.
+ */
+function chunkSize(line: Buffer): number | undefined {
+  let at = 0;
+  while (at < line.length && trimmed(line[at])) at++;
+  const first = at;
+  let size = 0;
+  for (let digit: number; at < line.length && (digit = hexDigit(line[at]!)) >= 0; at++) size = size * 16 + digit;
+  const digits = at - first;
+  if (digits === 0 || digits > 15) return undefined;
+  const next = line[at];
+  return next === 0x3b || next === 0x20 || next === 0x09 || blank(line, at) ? size : undefined;
+}
+
 /** Where the first empty line after `start` ends in `view`, or -1: the end of a head or of a trailer section. */
 function blockEnd(view: Buffer, start: number): number {
   for (let lf = view.indexOf(LF, start); lf >= 0; lf = view.indexOf(LF, lf + 1)) {
@@ -165,15 +197,6 @@ export class MessageFraming {
     let at = 0;
     // Start of the body bytes not yet handed on.
     let from = 0;
-    const lose = () => {
-      if (at > from) sink.body(bytes.subarray(from, at));
-      // A held head was never handed on; a held line was, with its body.
-      const unsent = this.#state === "head" && this.#pendingBytes > 0 ? this.#take() : undefined;
-      this.#clear();
-      this.#state = "lost";
-      const rest = unsent ? Buffer.concat([unsent, bytes.subarray(at)]) : bytes.subarray(at);
-      if (rest.length > 0) sink.lost(rest);
-    };
     while (at < bytes.length) {
       switch (this.#state) {
         case "lost":
@@ -239,25 +262,27 @@ export class MessageFraming {
           // come, with a copy of the line kept until it is whole.
           const lf = bytes.indexOf(LF, at);
           const piece = bytes.subarray(at, lf < 0 ? bytes.length : lf + 1);
-          if (this.#pendingBytes + piece.length > MAX_LINE_BYTES) return lose();
+          if (this.#pendingBytes + piece.length > MAX_LINE_BYTES) return this.#lose(bytes, from, at, sink);
           if (lf < 0) {
             this.#keep(piece);
             at += piece.length;
             break;
           }
-          const line = (this.#pendingBytes ? this.#take(piece) : piece).toString("latin1").trim();
+          const line = this.#pendingBytes ? this.#take(piece) : piece;
           // A line that is not what the framing needs is lost from its start in this read.
           if (this.#state === "chunk-data-end") {
-            if (line !== "") return lose();
+            if (!blank(line)) return this.#lose(bytes, from, at, sink);
             this.#state = "chunk-size";
           } else if (this.#state === "chunk-size") {
-            const size = /^[0-9a-fA-F]{1,15}(?=$|[\t ;])/.exec(line)?.[0];
-            if (size === undefined) return lose();
-            this.#remaining = parseInt(size, 16);
-            this.#state = this.#remaining === 0 ? "trailers" : "chunk-data";
+            const size = chunkSize(line);
+            if (size === undefined) return this.#lose(bytes, from, at, sink);
+            this.#remaining = size;
+            this.#state = size === 0 ? "trailers" : "chunk-data";
+            at += piece.length;
+            break;
           }
           at += piece.length;
-          if (this.#state === "trailers" && line === "") {
+          if (this.#state === "trailers" && blank(line)) {
             this.#ended(bytes, from, at, sink);
             from = at;
           }
@@ -266,6 +291,19 @@ export class MessageFraming {
       }
     }
     if (at > from && this.#state !== "head") sink.body(bytes.subarray(from, at));
+  }
+
+  /**
+   * From `at` on, nothing more is framed: the body bytes before it are handed on as body, a head
+   * held whole is handed on with what follows (a line held in a body was handed on already).
+   */
+  #lose(bytes: Buffer, from: number, at: number, sink: FramingSink) {
+    if (at > from) sink.body(bytes.subarray(from, at));
+    const unsent = this.#state === "head" && this.#pendingBytes > 0 ? this.#take() : undefined;
+    this.#clear();
+    this.#state = "lost";
+    const rest = unsent ? Buffer.concat([unsent, bytes.subarray(at)]) : bytes.subarray(at);
+    if (rest.length > 0) sink.lost(rest);
   }
 
   /** Hands on the body's last bytes, then its end. */
