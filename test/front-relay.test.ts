@@ -248,6 +248,77 @@ describe("the self-hosted front relays", () => {
     expect(front.inFlight()).toBe(0);
   });
 
+  it("closes a caller's connection left idle past the keep-alive timeout, and never one whose reply is only slow", async () => {
+    await restartFront({ keepAliveTimeoutMs: 300 });
+    handler = async (req, res) => {
+      if (req.url === "/quick") return void res.end("ok");
+      // Quiet for twice the keep-alive timeout before the first byte: slow, not idle.
+      await sleep(600);
+      res.end("late");
+    };
+    const idle = rawClient();
+    idle.socket.write("GET /quick HTTP/1.1\r\nHost: x\r\n\r\n");
+    const slow = rawClient();
+    slow.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    await idle.closed;
+    expect(idle.state.received).toMatch(/\r\n\r\nok$/);
+    expect(await slow.waitFor("late")).toBe(true);
+    expect(slow.state.closed).toBe(false);
+    slow.socket.destroy();
+  });
+
+  it("holds the runtime back while the caller does not read, rather than taking the reply into memory", async () => {
+    const piece = Buffer.alloc(64 * 1024, "x");
+    let written = 0;
+    handler = async (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      // Up to 64 MiB, each write waiting for the socket to take the last.
+      while (written < 64 * 1024 * 1024 && !res.destroyed) {
+        written += piece.length;
+        if (!res.write(piece)) await new Promise((resolve) => res.once("drain", resolve));
+      }
+      res.end();
+    };
+    const client = rawClient();
+    client.socket.pause();
+    client.socket.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    await sleep(1_500);
+    // The sockets' buffers on the way hold a few MiB at most; a front that did not push back would have read it all.
+    expect(written).toBeLessThan(16 * 1024 * 1024);
+    client.socket.destroy();
+  });
+
+  it("holds the caller's upload back while the runtime does not read it", async () => {
+    // Never reads the body: node:http stops reading the socket once its buffers are full.
+    handler = () => undefined;
+    const client = rawClient();
+    const size = 64 * 1024 * 1024;
+    client.socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+    const piece = Buffer.alloc(1024 * 1024, "x");
+    for (let sent = 0; sent < size; sent += piece.length) client.socket.write(piece);
+    await sleep(1_500);
+    // The writes the system has taken whole (bytesWritten counts what is still queued here too): a front that did not
+    // push back would have taken all 64 MiB.
+    expect(client.socket.bytesWritten - client.socket.writableLength).toBeLessThan(16 * 1024 * 1024);
+    client.socket.destroy();
+  });
+
+  it("begins no request a caller sends after the front has closed its side of the connection", async () => {
+    const seen: string[] = [];
+    handler = (req, res) => {
+      seen.push(req.url!);
+      res.end("ok");
+    };
+    const client = rawClient(true);
+    client.socket.write("GET /first HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    for (let i = 0; i < 100 && !client.state.ended; i++) await sleep(10);
+    expect(client.state.ended).toBe(true);
+    client.socket.write("GET /second HTTP/1.1\r\nHost: x\r\n\r\n");
+    await sleep(200);
+    expect(seen).toEqual(["/first"]);
+    client.socket.destroy();
+  });
+
   it("a response the runtime breaks off as broken: the caller's connection is reset, never ended as if complete", async () => {
     handler = (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
