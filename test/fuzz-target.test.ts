@@ -1,6 +1,7 @@
 // The fuzzer's own time limit: a run that would outlast it stops there and fails, saying so,
 // rather than being ended by the caller's time limit with nothing told (shrinking a hang repeats
-// a request that takes the full request timeout, over and over).
+// a request that takes the full request timeout, over and over). And a hang it finds says how
+// much CPU the target spent meanwhile, which tells a busy target from a stalled one.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -12,7 +13,13 @@ const TIME_LIMIT_MS = 1_000;
 
 let server: Server;
 let url: string;
+/** Takes requests and never answers them. */
+let silent: Server;
+let silentUrl: string;
 beforeAll(async () => {
+  silent = createServer((req) => req.resume());
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
   // Answers every request, slowly, with an error body the contract accepts.
   server = createServer((req, res) => {
     req.resume();
@@ -25,8 +32,10 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  for (const each of [server, silent]) {
+    each.closeAllConnections();
+    await new Promise((resolve) => each.close(resolve));
+  }
 });
 
 it("stops a run at its time limit and fails it, saying how far it got", async () => {
@@ -36,4 +45,11 @@ it("stops a run at its time limit and fails it, saying how far it got", async ()
   expect(report.failure).toMatch(new RegExp(`^the run did not finish within ${TIME_LIMIT_MS} ms: \\d+ requests sent, no failure found`));
   expect(report.requests).toBeLessThan(100);
   expect(elapsed).toBeLessThan(TIME_LIMIT_MS + 2 * ANSWER_MS + 1_000);
+});
+
+it("reports a request that got no answer with the CPU the target spent while it waited", async () => {
+  // Each reading of the target's CPU is 7 ms on from the last: the wait spans exactly one step.
+  let cpu = 0;
+  const report = await fuzzTarget({ spec: "openai", url: `${silentUrl}/v1`, apiKey: "k", token: "t", timeoutMs: 200, fetch }, { runs: 5, seed: 7, cpuMs: () => (cpu += 7), timeLimitMs: TIME_LIMIT_MS });
+  expect(report.failure).toMatch(/^no answer \(time limit 200 ms\): .*; the target spent 7 ms of CPU meanwhile/);
 });

@@ -54,8 +54,15 @@ const isReset = (error: unknown) => {
   return code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET";
 };
 
-const noAnswer = (target: Target, error: unknown) =>
-  new Error(`no answer (time limit ${target.timeoutMs} ms): ${error instanceof Error ? error.message : String(error)}${causeOf(error) ? ` (${causeOf(error)!.message})` : ""}`);
+/**
+ * A request that got no answer. The target's CPU over the wait, when the caller can read it,
+ * tells a target busy with this request (or stuck in a loop) from one that stalled.
+ */
+const noAnswer = (target: Target, error: unknown, cpuMs: number | undefined) =>
+  new Error(
+    `no answer (time limit ${target.timeoutMs} ms): ${error instanceof Error ? error.message : String(error)}${causeOf(error) ? ` (${causeOf(error)!.message})` : ""}` +
+      (cpuMs === undefined ? "" : `; the target spent ${cpuMs} ms of CPU meanwhile`),
+  );
 
 /** How a failing request is shown: its shape, with long text shortened. */
 const describeRequest = (request: FuzzRequest) =>
@@ -92,21 +99,22 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
   const property = fc.asyncProperty(fuzzRequests(target), async (request) => {
     requests++;
     const cpuBefore = options.cpuMs?.();
+    const spentSoFar = () => (cpuBefore === undefined ? undefined : options.cpuMs!() - cpuBefore);
     let answer: { response: Response | undefined; text: string };
     try {
       answer = await send(target, request);
     } catch (error) {
-      if (!isReset(error)) throw noAnswer(target, error);
+      if (!isReset(error)) throw noAnswer(target, error, spentSoFar());
       // A server may close a keep-alive connection after refusing a body it did not read; a
       // client that reused that connection sees a reset. That is transport, not an answer, so
       // the request is sent once more, on a new connection, and counted.
       statuses.resent = (statuses.resent ?? 0) + 1;
       answer = await send(target, request).catch((again: unknown) => {
-        throw noAnswer(target, again);
+        throw noAnswer(target, again, spentSoFar());
       });
     }
-    if (cpuBefore !== undefined) {
-      const spent = options.cpuMs!() - cpuBefore;
+    const spent = spentSoFar();
+    if (spent !== undefined) {
       maxCpuMs = Math.max(maxCpuMs ?? 0, spent);
       if (options.maxCpuMs !== undefined && spent > options.maxCpuMs) throw new Error(`the request cost ${spent} ms of CPU (at most ${options.maxCpuMs} allowed)`);
     }
