@@ -48,9 +48,10 @@ export interface FrontTiming {
   keepAliveTimeoutMs: number;
   runtimeIdleMs: number;
   headTimeoutMs: number;
+  refusedLingerMs: number;
 }
 
-const TIMING: FrontTiming = { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, runtimeIdleMs: RUNTIME_IDLE_MS, headTimeoutMs: HEAD_TIMEOUT_MS };
+const TIMING: FrontTiming = { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, runtimeIdleMs: RUNTIME_IDLE_MS, headTimeoutMs: HEAD_TIMEOUT_MS, refusedLingerMs: REFUSED_LINGER_MS };
 
 interface Hooks {
   draining(): boolean;
@@ -176,7 +177,7 @@ class RelayedConnection {
     if (this.#waiting.length > 0) return this.destroy();
     this.#client.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     this.#end();
-    setTimeout(() => this.#client.destroy(), REFUSED_LINGER_MS).unref();
+    setTimeout(() => this.#client.destroy(), this.#timing.refusedLingerMs).unref();
   }
 
   #toRuntime(bytes: Buffer) {

@@ -35,7 +35,7 @@ beforeEach(async () => {
 /** A front with shorter timeouts in place of the test's own. */
 async function restartFront(timing: Partial<FrontTiming>) {
   front.destroy();
-  front = await startFrontServer("127.0.0.1", 0, runtime.address() as string, { keepAliveTimeoutMs: 65_000, runtimeIdleMs: 10_000, headTimeoutMs: 60_000, ...timing });
+  front = await startFrontServer("127.0.0.1", 0, runtime.address() as string, { keepAliveTimeoutMs: 65_000, runtimeIdleMs: 10_000, headTimeoutMs: 60_000, refusedLingerMs: 5_000, ...timing });
 }
 
 afterEach(async () => {
@@ -204,6 +204,27 @@ describe("the self-hosted front relays", () => {
     const client = rawClient();
     client.socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(1_000_000)}\r\n\r\n`);
     await client.closed;
+    expect(client.state.received).toBe("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    expect(runtimeConnections.opened).toBe(0);
+  });
+
+  it("lets a refused caller that goes on sending finish its answer, then cuts it off at the linger", async () => {
+    await restartFront({ refusedLingerMs: 400 });
+    // Half-open, as a caller still busy sending is: it does not close when the front closes its side.
+    const client = rawClient(true);
+    client.socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(70_000)}`);
+    const sending = setInterval(() => client.socket.write("a".repeat(1_000)), 20);
+    try {
+      expect(await client.waitFor("\r\n\r\n")).toBe(true);
+      const refusedAt = performance.now();
+      await sleep(200);
+      // Its bytes are still read (and dropped): the 431 is not lost to a reset before the linger.
+      expect(client.state.closed).toBe(false);
+      await client.closed;
+      expect(performance.now() - refusedAt).toBeGreaterThanOrEqual(350);
+    } finally {
+      clearInterval(sending);
+    }
     expect(client.state.received).toBe("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     expect(runtimeConnections.opened).toBe(0);
   });
