@@ -87,7 +87,7 @@ describe.each([
       const running = hostileUpstream ? behindHostile : worker;
       const target: Target = { spec, url: `${running.url}${path}`, apiKey: TEST_API_KEY, token: TEST_IMS_TOKEN, timeoutMs: REQUEST_TIMEOUT_MS, fetch };
       const report = await fuzzTarget(target, { runs, ...(seed !== undefined && { seed }), cpuMs: workerdCpuMs, maxCpuMs: MAX_REQUEST_CPU_MS, secrets: SECRETS, upstreamFailures: hostileUpstream, timeLimitMs: fuzzTimeLimit });
-      console.log(`${name}: ${report.requests} requests, status tally ${JSON.stringify(report.statuses)}, most CPU for one request ${report.maxCpuMs} ms`);
+      console.log(`${name}: ${report.requests} requests, status tally ${JSON.stringify(report.statuses)}, most CPU for one request ${report.maxCpuMs} ms (${report.costliest?.slice(0, 300)})`);
       expect(report.failure, report.failure).toBeUndefined();
       // Refused bodies are drained, so no answer is lost to a connection reset.
       expect(report.statuses.resent).toBeUndefined();

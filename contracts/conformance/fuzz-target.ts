@@ -13,6 +13,8 @@ export interface FuzzReport {
   failure: string | undefined;
   /** The most CPU one request cost the target, in ms, when the caller could measure it (options.cpuMs). */
   maxCpuMs: number | undefined;
+  /** That request, shortened as a failing one is shown. */
+  costliest: string | undefined;
 }
 
 /** What is wrong with an answer to a generated request, or undefined when it is acceptable. */
@@ -96,6 +98,7 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
   const statuses: Record<string, number> = {};
   let requests = 0;
   let maxCpuMs: number | undefined;
+  let costliest: string | undefined;
   const property = fc.asyncProperty(fuzzRequests(target), async (request) => {
     requests++;
     const cpuBefore = options.cpuMs?.();
@@ -115,7 +118,10 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
     }
     const spent = spentSoFar();
     if (spent !== undefined) {
-      maxCpuMs = Math.max(maxCpuMs ?? 0, spent);
+      if (maxCpuMs === undefined || spent > maxCpuMs) {
+        maxCpuMs = spent;
+        costliest = describeRequest(request);
+      }
       if (options.maxCpuMs !== undefined && spent > options.maxCpuMs) throw new Error(`the request cost ${spent} ms of CPU (at most ${options.maxCpuMs} allowed)`);
     }
     const { response, text } = answer;
@@ -140,5 +146,5 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
     : details.interrupted
       ? `the run did not finish within ${options.timeLimitMs} ms: ${requests} requests sent, no failure found (seed ${details.seed})`
       : undefined;
-  return { requests, statuses, failure, maxCpuMs };
+  return { requests, statuses, failure, maxCpuMs, costliest };
 }
