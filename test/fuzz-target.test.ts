@@ -1,10 +1,11 @@
 // The fuzzer's own time limit: a run that would outlast it stops there and fails, saying so,
 // rather than being ended by the caller's time limit with nothing told (shrinking a hang repeats
-// a request that takes the full request timeout, over and over). And a hang it finds says how
-// much CPU the target spent meanwhile, which tells a busy target from a stalled one.
+// a request that takes the full request timeout, over and over). A hang it finds says how
+// much CPU the target spent meanwhile, which tells a busy target from a stalled one. And a
+// request over the CPU bound fails only if it costs as much again when sent again.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fuzzTarget } from "../contracts/conformance/fuzz-target.ts";
 
 /** Each answer takes this long: 100 requests take 20 s, far over the limit below. */
@@ -52,4 +53,25 @@ it("reports a request that got no answer with the CPU the target spent while it 
   let cpu = 0;
   const report = await fuzzTarget({ spec: "openai", url: `${silentUrl}/v1`, apiKey: "k", token: "t", timeoutMs: 200, fetch }, { runs: 5, seed: 7, cpuMs: () => (cpu += 7), timeLimitMs: TIME_LIMIT_MS });
   expect(report.failure).toMatch(/^no answer \(time limit 200 ms\): .*; the target spent 7 ms of CPU meanwhile/);
+});
+
+describe("the CPU bound", () => {
+  /** A target's CPU readings where each window between two readings costs what `costOf(window)` says. */
+  const cpuReadings = (costOf: (window: number) => number) => {
+    let readings = 0;
+    let cpu = 0;
+    return () => (cpu += readings++ % 2 === 1 ? costOf(Math.floor(readings / 2)) : 0);
+  };
+
+  it("lets a request through whose first send cost over it and whose second did not (other work in the window)", async () => {
+    const report = await fuzzTarget({ spec: "openai", url: `${url}/v1`, apiKey: "k", token: "t", timeoutMs: 5_000, fetch }, { runs: 2, seed: 7, cpuMs: cpuReadings((window) => (window === 1 ? 300 : 20)), maxCpuMs: 250 });
+    expect(report.failure).toBeUndefined();
+    expect(report.statuses.remeasured).toBe(1);
+    expect(report.maxCpuMs).toBe(20);
+  });
+
+  it("fails a request that costs over it every time it is sent", async () => {
+    const report = await fuzzTarget({ spec: "openai", url: `${url}/v1`, apiKey: "k", token: "t", timeoutMs: 5_000, fetch }, { runs: 2, seed: 7, cpuMs: cpuReadings(() => 300), maxCpuMs: 250, timeLimitMs: TIME_LIMIT_MS });
+    expect(report.failure).toMatch(/^the request cost 300 ms of CPU, and 300 ms sent again \(at most 250 allowed\)/);
+  });
 });

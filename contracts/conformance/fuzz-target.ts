@@ -7,11 +7,14 @@ import type { Target } from "./target.ts";
 export interface FuzzReport {
   /** Requests sent, including those fast-check sent to shrink a failure. */
   requests: number;
-  /** How many answers had each status code; "resent" counts requests sent again after a connection reset. */
+  /**
+   * How many answers had each status code; "resent" counts requests sent again after a
+   * connection reset, "remeasured" those sent again because their first send cost over maxCpuMs.
+   */
   statuses: Record<string, number>;
   /** The smallest failing request and what was wrong with the answer, when one failed. */
   failure: string | undefined;
-  /** The most CPU one request cost the target, in ms, when the caller could measure it (options.cpuMs). */
+  /** The most CPU one request cost the target, in ms, when the caller could measure it (options.cpuMs); a remeasured request counts by its second send. */
   maxCpuMs: number | undefined;
   /** That request, shortened as a failing one is shown. */
   costliest: string | undefined;
@@ -75,7 +78,7 @@ export interface FuzzOptions {
   seed?: number;
   /** The target's CPU time so far, in ms, where the caller can read it (a local process). */
   cpuMs?: () => number;
-  /** The most CPU one request may cost; more is unbounded work. */
+  /** The most CPU one request may cost, on its first send and again on a second; more is unbounded work. */
   maxCpuMs?: number;
   /** A 502/504 that blames the model server is its fault, not the target's (for a target behind a hostile upstream). */
   upstreamFailures?: boolean;
@@ -116,13 +119,21 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
         throw noAnswer(target, again, spentSoFar());
       });
     }
-    const spent = spentSoFar();
-    if (spent !== undefined) {
-      if (maxCpuMs === undefined || spent > maxCpuMs) {
-        maxCpuMs = spent;
-        costliest = describeRequest(request);
-      }
-      if (options.maxCpuMs !== undefined && spent > options.maxCpuMs) throw new Error(`the request cost ${spent} ms of CPU (at most ${options.maxCpuMs} allowed)`);
+    let spent = spentSoFar();
+    if (spent !== undefined && options.maxCpuMs !== undefined && spent > options.maxCpuMs) {
+      // The window also holds whatever else the target did meanwhile (collecting earlier
+      // requests' garbage, compiling): that does not come back when the request is sent again,
+      // while work the request itself causes costs as much every time.
+      statuses.remeasured = (statuses.remeasured ?? 0) + 1;
+      const first = spent;
+      const before = options.cpuMs!();
+      await send(target, request).catch(() => undefined);
+      spent = options.cpuMs!() - before;
+      if (spent > options.maxCpuMs) throw new Error(`the request cost ${first} ms of CPU, and ${spent} ms sent again (at most ${options.maxCpuMs} allowed)`);
+    }
+    if (spent !== undefined && (maxCpuMs === undefined || spent > maxCpuMs)) {
+      maxCpuMs = spent;
+      costliest = describeRequest(request);
     }
     const { response, text } = answer;
     // A broken upload may be answered with nothing: the server closed the connection of a client it could not read.
