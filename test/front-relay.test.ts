@@ -269,11 +269,13 @@ describe("the self-hosted front relays", () => {
   });
 
   it("closes a caller's connection left idle past the keep-alive timeout, and never one whose reply is only slow", async () => {
-    await restartFront({ keepAliveTimeoutMs: 300 });
+    // The slow caller is checked within a few ms of its reply, and the timeout leaves room for a
+    // loaded machine's pauses: it closes legitimately only once idle for the whole timeout.
+    await restartFront({ keepAliveTimeoutMs: 800 });
     handler = async (req, res) => {
       if (req.url === "/quick") return void res.end("ok");
       // Quiet for twice the keep-alive timeout before the first byte: slow, not idle.
-      await sleep(600);
+      await sleep(1_600);
       res.end("late");
     };
     const idle = rawClient();
@@ -366,8 +368,11 @@ describe("the self-hosted front's drain", () => {
         await released;
         return void res.end("late");
       }
+      // The stream is in flight until the test releases it, however long the steps before take.
       res.writeHead(200, { "content-type": "text/event-stream" });
-      for (let i = 0; i < 4; i++) {
+      res.write(sse(0));
+      await released;
+      for (let i = 1; i < 4; i++) {
         res.write(sse(i));
         await sleep(50);
       }
