@@ -114,7 +114,7 @@ describe("FALLBACK_TEXT never hides a misconfiguration", () => {
     const spec2 = await fetch(`${base}/`, { method: "POST", body: new URLSearchParams({ Message: JSON.stringify(docConversation), Token: TEST_IMS_TOKEN }) });
     expect(spec2.status).toBe(500);
     expect(((await spec2.json()) as { Code: string }).Code).toBe("InternalError.Configuration");
-    await expect.poll(() => logs.filter((line) => line.message.includes('"code":"misconfigured"')).length).toBe(2);
+    await expect.poll(() => logs.filter((line) => line.message.includes('"code":"misconfigured"')).length, { timeout: 5000 }).toBe(2);
     for (const line of logs.filter((line) => line.message.includes('"code":"misconfigured"'))) {
       expect(JSON.parse(line.message)).toMatchObject({ level: "error", status: 500, outcome: "error" });
     }

@@ -102,7 +102,7 @@ describe("a broken upload is the caller's fault", () => {
     expect(answer.status).not.toBe(0);
     const requestId = /x-request-id: (\S+)/i.exec(answer.text)?.[1];
     expect(requestId).toBeDefined();
-    await expect.poll(() => lineFor(requestId!)).toBeDefined();
+    await expect.poll(() => lineFor(requestId!), { timeout: 5000 }).toBeDefined();
     expect(lineFor(requestId!)!.level).not.toBe("error");
     expect(lineFor(requestId!)!.message).toContain('"code":"incomplete_body"');
   });
@@ -179,7 +179,7 @@ describe("a hostile upstream", () => {
     const spec2 = await fetch(`${target.url}/`, { method: "POST", body: new URLSearchParams({ Message: JSON.stringify(docConversation), Token: TEST_IMS_TOKEN, ExtendData: docExtendData }) });
     const answers = [await spec1.text(), await spec2.text()];
     expect(spec1.status).toBeGreaterThanOrEqual(200);
-    await expect.poll(() => logs.length - before).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => logs.length - before, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     const written = logs.slice(before).map((line) => line.message);
     for (const text of [...answers, ...written]) {
       expect(text).not.toContain(UPSTREAM_API_KEY);

@@ -5,8 +5,8 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from "nod
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 
-/** What the upstream does next: write text or raw bytes, wait, hang forever, or drop the connection. */
-export type Step = string | Uint8Array | { wait: number } | "hang" | "destroy";
+/** What the upstream does next: write text or raw bytes, wait (a while, or until the test says), hang forever, or drop the connection. */
+export type Step = string | Uint8Array | { wait: number } | { until: Promise<unknown> } | "hang" | "destroy";
 
 export interface ScriptedReply {
   status?: number;
@@ -45,6 +45,7 @@ async function play(res: ServerResponse, reply: ScriptedReply): Promise<void> {
     if (step === "hang") return;
     if (step === "destroy") return void res.socket?.destroy();
     if (typeof step === "object" && "wait" in step) await sleep(step.wait);
+    else if (typeof step === "object" && "until" in step) await step.until;
     else res.write(step);
   }
   res.end();
