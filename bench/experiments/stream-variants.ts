@@ -171,6 +171,30 @@ const variants: Record<string, Variant> = {
   /** The machinery alone: read and write every chunk through JS, no parsing. */
   "identity-copy": (upstream) => copyLoop(upstream, new IdentityTransformStream(), false),
 
+  /**
+   * identity-copy that also reads every event as the contract must (decode, parse, JSON.parse,
+   * the deltas) and writes the upstream's bytes unchanged: no framing, encoding, timeouts or
+   * log. Its distance from identity-copy is the least reading each event can cost.
+   */
+  "parse-copy": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const read = upstreamReads(upstream, false);
+    // As the worker reads: one decoder for reads that end on a whole character (the upstream's all do).
+    const decoder = new TextDecoder();
+    const batch: Delta[] = [];
+    const parser = createParser({ onEvent: (event) => void (event.data === "[DONE]" || readEvent(event.data, batch)) });
+    void (async () => {
+      for (let bytes = await read(); bytes; bytes = await read()) {
+        parser.feed(decoder.decode(bytes));
+        batch.length = 0;
+        await writer.write(bytes);
+      }
+      await writer.close();
+    })();
+    return readable;
+  },
+
   /** identity-copy reading into one reused buffer (BYOB) instead of a fresh one per read. */
   "identity-byob-copy": (upstream) => copyLoop(upstream, new IdentityTransformStream(), true),
 
