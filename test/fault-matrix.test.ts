@@ -8,8 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sseEvents, startFakeUpstream, textReply, upstreamChunk, type FakeUpstream, type ScriptedReply } from "./support/fake-upstream.ts";
 import { startWorker, TEST_API_KEY, TEST_IMS_TOKEN, type RunningWorker } from "./support/start-worker.ts";
 
-/** Short timeouts so stalls are reached in well under a second. */
-const TIMEOUTS = { FIRST_TOKEN_TIMEOUT_MS: "400", IDLE_TIMEOUT_MS: "400", TOTAL_TIMEOUT_MS: "1500", MAX_EVENT_BYTES: "8192" };
+/**
+ * Short enough that stalls are reached in about a second; long enough that the rows about
+ * something else cannot cross them by accident when a loaded machine pauses the upstream
+ * (which runs in this process) for a few hundred ms.
+ */
+const TIMEOUTS = { FIRST_TOKEN_TIMEOUT_MS: "1000", IDLE_TIMEOUT_MS: "1000", TOTAL_TIMEOUT_MS: "3000", MAX_EVENT_BYTES: "8192" };
 const FALLBACK = "Sorry, I lost my train of thought. Could you say that again?";
 
 type Spec1 = { http: number; code: string; retryAfter?: string } | { text: string | RegExp; then: "error"; code: string } | { text: string; then: "done" };
@@ -41,7 +45,7 @@ const matrix: Row[] = [
   { fault: "503 once, then a good stream (the retry)", worker: "plain", replies: [{ status: 503, body: [] }, { body: hello }], spec1: { text: "Hello world.", then: "done" }, spec2: { text: "Hello world." }, attempts: 2 },
   { fault: "headers slower than the first-token timeout", worker: "plain", replies: [{ headersAfterMs: 3000, body: hello }], spec1: { http: 504, code: "upstream_timeout" }, spec2: { http: 504, code: "UpstreamTimeout" }, attempts: 1 },
   { fault: "stall mid-stream past the idle timeout", worker: "plain", replies: [{ body: [...started, "hang"] }], spec1: { text: "Hello", then: "error", code: "upstream_timeout" }, spec2: { http: 504, code: "UpstreamTimeout" } },
-  { fault: "steady trickle past the total timeout", worker: "plain", replies: [{ body: [started[0]!, ...Array.from({ length: 30 }, () => [{ wait: 100 }, `data: ${JSON.stringify(upstreamChunk({ content: "." }))}\n\n`]).flat()] }], spec1: { text: /^\.{5,}$/, then: "error", code: "upstream_timeout" }, spec2: { http: 504, code: "UpstreamTimeout" } },
+  { fault: "steady trickle past the total timeout", worker: "plain", replies: [{ body: [started[0]!, ...Array.from({ length: 60 }, () => [{ wait: 100 }, `data: ${JSON.stringify(upstreamChunk({ content: "." }))}\n\n`]).flat()] }], spec1: { text: /^\.{5,}$/, then: "error", code: "upstream_timeout" }, spec2: { http: 504, code: "UpstreamTimeout" } },
   { fault: "stream truncated without finish_reason or [DONE]", worker: "plain", replies: [{ body: started }], spec1: { text: "Hello", then: "error", code: "upstream_error" }, spec2: { http: 502, code: "UpstreamError" } },
   { fault: "connection dropped mid-stream", worker: "plain", replies: [{ body: [...started, { wait: 50 }, "destroy"] }], spec1: { text: "Hello", then: "error", code: "upstream_error" }, spec2: { http: 502, code: "UpstreamError" } },
   { fault: "finish_reason but no [DONE] (tolerated)", worker: "plain", replies: [{ body: sseEvents([upstreamChunk({ content: "Hello" }), upstreamChunk({}, "stop")], false) }], spec1: { text: "Hello", then: "done" }, spec2: { text: "Hello" } },
@@ -130,7 +134,7 @@ describe("timeouts", () => {
   // With the idle deadline lost, the stall would last the full first-token timeout (30 s). The
   // call is timed, not the test: starting a worker on a loaded machine can itself take seconds.
   it("the idle timeout holds when the first-token timeout is much longer", { timeout: 40_000 }, async () => {
-    const worker = await startWorker({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: upstream.url, FIRST_TOKEN_TIMEOUT_MS: "30000", IDLE_TIMEOUT_MS: "300" });
+    const worker = await startWorker({ MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: upstream.url, FIRST_TOKEN_TIMEOUT_MS: "30000", IDLE_TIMEOUT_MS: "1000" });
     try {
       upstream.reply({ body: [...started, { wait: 100 }, `data: ${JSON.stringify(upstreamChunk({ content: " there" }))}\n\n`, "hang"] });
       const calledAt = Date.now();
