@@ -18,7 +18,9 @@ const lines: Record<string, unknown>[] = [];
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   worker = await startWorker(
-    { MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: `${upstream.url}/v1`, FIRST_TOKEN_TIMEOUT_MS: "400" },
+    // Short enough for the one stall below to end in a second; long enough that a loaded machine's
+    // pause of the upstream (in this process) cannot end a good stream.
+    { MODEL_PROVIDER: "openai", UPSTREAM_BASE_URL: `${upstream.url}/v1`, FIRST_TOKEN_TIMEOUT_MS: "1000" },
     { onLog: (line) => lines.push(JSON.parse(line.message) as Record<string, unknown>) },
   );
 });
