@@ -5,7 +5,7 @@
 // at each reading), --rounds N, --out FILE, --scenario TEXT (only scenarios whose name
 // holds it), --baseline REF (the worker at a git ref measured beside the current one, as
 // spec1@REF and spec2@REF), --experiment a,b,c (variants of bench/experiments/stream-variants.ts
-// in place of the worker), --provider NAME (default openai; demo measures the worker's own
+// in place of the worker, or beside it when --targets names it), --provider NAME (default openai; demo measures the worker's own
 // framing with no upstream), --perf DIR (Linux perf samples the worker, the floor and the copy
 // through the measured rounds, with V8's perf maps, into DIR/<name>.data), --chunks N,M (each
 // scenario once per chunk count, so a per-request cost and a per-chunk cost can be told apart),
@@ -237,8 +237,9 @@ async function main(): Promise<number> {
     const experiment = await startWorkerd("experiment", { ...bundle, modulePath: module, vars: upstream });
     stops.push(experiment.stop);
     startedPids.experiment = experiment.pid;
-    // The variants take the worker's place; direct, the floor and the copy stay as yardsticks.
-    targets.splice(targets.findIndex((target) => target.name === "spec1"));
+    // The variants take the worker's place (direct, the floor and the copy stay as yardsticks),
+    // unless --targets names the worker's too, to measure them side by side.
+    if (!flags.targets) targets.splice(targets.findIndex((target) => target.name === "spec1"));
     for (const variant of flags.experiment.split(",")) {
       targets.push({ name: variant, url: `${experiment.url}/${variant}/chat/completions`, wire: "openai-sse", credential: "", pid: experiment.pid, expectedText: fromUpstream });
     }
