@@ -195,6 +195,33 @@ const variants: Record<string, Variant> = {
     return readable;
   },
 
+  /**
+   * parse-copy without the SSE parser: each read split on blank lines and each data line's
+   * JSON parsed, assuming whole events in each read (as the mock sends them) and no comments or
+   * CRLF. Not correct for a real upstream; it prices JSON.parse of every event with the least
+   * around it.
+   */
+  "split-copy": (upstream) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const read = upstreamReads(upstream, false);
+    const decoder = new TextDecoder();
+    const batch: Delta[] = [];
+    void (async () => {
+      for (let bytes = await read(); bytes; bytes = await read()) {
+        const text = decoder.decode(bytes);
+        for (let at = 0, end = text.indexOf("\n\n"); end >= 0; at = end + 2, end = text.indexOf("\n\n", at)) {
+          const data = text.slice(at + 6, end);
+          if (data !== "[DONE]") readEvent(data, batch);
+        }
+        batch.length = 0;
+        await writer.write(bytes);
+      }
+      await writer.close();
+    })();
+    return readable;
+  },
+
   /** identity-copy reading into one reused buffer (BYOB) instead of a fresh one per read. */
   "identity-byob-copy": (upstream) => copyLoop(upstream, new IdentityTransformStream(), true),
 
