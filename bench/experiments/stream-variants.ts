@@ -177,22 +177,12 @@ const variants: Record<string, Variant> = {
    * log. Its distance from identity-copy is the least reading each event can cost.
    */
   "parse-copy": (upstream) => {
-    const { readable, writable } = new IdentityTransformStream();
-    const writer = writable.getWriter();
-    const read = upstreamReads(upstream, false);
-    // As the worker reads: one decoder for reads that end on a whole character (the upstream's all do).
-    const decoder = new TextDecoder();
     const batch: Delta[] = [];
     const parser = createParser({ onEvent: (event) => void (event.data === "[DONE]" || readEvent(event.data, batch)) });
-    void (async () => {
-      for (let bytes = await read(); bytes; bytes = await read()) {
-        parser.feed(decoder.decode(bytes));
-        batch.length = 0;
-        await writer.write(bytes);
-      }
-      await writer.close();
-    })();
-    return readable;
+    return readingCopy(upstream, (text) => {
+      parser.feed(text);
+      batch.length = 0;
+    });
   },
 
   /**
@@ -202,24 +192,14 @@ const variants: Record<string, Variant> = {
    * around it.
    */
   "split-copy": (upstream) => {
-    const { readable, writable } = new IdentityTransformStream();
-    const writer = writable.getWriter();
-    const read = upstreamReads(upstream, false);
-    const decoder = new TextDecoder();
     const batch: Delta[] = [];
-    void (async () => {
-      for (let bytes = await read(); bytes; bytes = await read()) {
-        const text = decoder.decode(bytes);
-        for (let at = 0, end = text.indexOf("\n\n"); end >= 0; at = end + 2, end = text.indexOf("\n\n", at)) {
-          const data = text.slice(at + 6, end);
-          if (data !== "[DONE]") readEvent(data, batch);
-        }
-        batch.length = 0;
-        await writer.write(bytes);
+    return readingCopy(upstream, (text) => {
+      for (let at = 0, end = text.indexOf("\n\n"); end >= 0; at = end + 2, end = text.indexOf("\n\n", at)) {
+        const data = text.slice(at + 6, end);
+        if (data !== "[DONE]") readEvent(data, batch);
       }
-      await writer.close();
-    })();
-    return readable;
+      batch.length = 0;
+    });
   },
 
   /** identity-copy reading into one reused buffer (BYOB) instead of a fresh one per read. */
@@ -356,6 +336,22 @@ function pushCopy(upstream: ReadableStream<Uint8Array>, bytes: boolean): Readabl
   return bytes
     ? new ReadableStream({ type: "bytes", start: (controller) => void start(controller) })
     : new ReadableStream<Uint8Array>({ start: (controller) => void start(controller) });
+}
+
+/** identity-copy that hands each read to `read` as text first, decoded as the worker decodes (one decoder, every read ending on a whole character). */
+function readingCopy(upstream: ReadableStream<Uint8Array>, read: (text: string) => void) {
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  const next = upstreamReads(upstream, false);
+  const decoder = new TextDecoder();
+  void (async () => {
+    for (let bytes = await next(); bytes; bytes = await next()) {
+      read(decoder.decode(bytes));
+      await writer.write(bytes);
+    }
+    await writer.close();
+  })();
+  return readable;
 }
 
 function copyLoop(upstream: ReadableStream<Uint8Array>, { readable, writable }: IdentityTransformStream, byob: boolean) {
