@@ -248,8 +248,10 @@ describe("the request's log line", () => {
       sentenceId: fullExtendData.sentenceId,
       status: 200,
       outcome: "ok",
-      chunks: 3,
     });
+    // One batch per upstream read that carried text or a finish: "Secret" before the pause, then " plans" and the
+    // finish, in one read or two as the network delivers them.
+    expect([2, 3]).toContain(line.chunks);
     expect(line.ttftMs).toBeLessThan(line.durationMs as number);
     // The upstream paused 300 ms after the first token: the line was written after the stream, not with the headers.
     expect(line.durationMs).toBeGreaterThanOrEqual(300);
