@@ -3,41 +3,33 @@
 // a request that takes the full request timeout, over and over). A hang it finds says how
 // much CPU the target spent meanwhile, which tells a busy target from a stalled one. And a
 // request over the CPU bound fails only if it costs as much again when sent again.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fuzzTarget } from "../contracts/conformance/fuzz-target.ts";
+import { startEndpoint, type RunningEndpoint } from "./support/start-endpoint.ts";
 
 /** Each answer takes this long: 100 requests take 20 s, far over the limit below. */
 const ANSWER_MS = 200;
 const TIME_LIMIT_MS = 1_000;
+/** An error body the contract accepts. */
+const REFUSAL = JSON.stringify({ error: { message: "refused", type: "invalid_request_error", param: null, code: "invalid_json" } });
 
-let server: Server;
-let url: string;
+/** Answers every request with the refusal, after ANSWER_MS. */
+let slow: RunningEndpoint;
 /** Takes requests and never answers them. */
-let silent: Server;
+let silent: RunningEndpoint;
+let url: string;
 let silentUrl: string;
 beforeAll(async () => {
-  silent = createServer((req) => req.resume());
-  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-  silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-  // Answers every request, slowly, with an error body the contract accepts.
-  server = createServer((req, res) => {
-    req.resume();
-    setTimeout(() => {
-      res.writeHead(400, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: { message: "refused", type: "invalid_request_error", param: null, code: "invalid_json" } }));
-    }, ANSWER_MS);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  [slow, silent] = await Promise.all([
+    startEndpoint((req, res) => {
+      req.resume();
+      setTimeout(() => res.writeHead(400, { "content-type": "application/json" }).end(REFUSAL), ANSWER_MS);
+    }),
+    startEndpoint((req) => req.resume()),
+  ]);
+  [url, silentUrl] = [slow.url, silent.url];
 });
-afterAll(async () => {
-  for (const each of [server, silent]) {
-    each.closeAllConnections();
-    await new Promise((resolve) => each.close(resolve));
-  }
-});
+afterAll(() => Promise.all([slow?.close(), silent?.close()]));
 
 it("stops a run at its time limit and fails it, saying how far it got", async () => {
   const started = performance.now();
