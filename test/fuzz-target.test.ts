@@ -67,3 +67,21 @@ describe("the CPU bound", () => {
     expect(report.failure).toMatch(/^the request cost 300 ms of CPU, and 300 ms sent again \(at most 250 allowed\)/);
   });
 });
+
+it("names the request that cost the target the most CPU", async () => {
+  // The target charges each request its body's size in CPU ms, so the costliest is the largest body sent.
+  let cpu = 0;
+  const sent: { cost: number; body: RequestInit["body"] }[] = [];
+  const charging: typeof fetch = (input, init) => {
+    const cost = 1 + (typeof init?.body === "string" ? Buffer.byteLength(init.body) : init?.body instanceof Uint8Array ? init.body.length : 0);
+    cpu += cost;
+    sent.push({ cost, body: init?.body });
+    return fetch(input, init);
+  };
+  const report = await fuzzTarget({ spec: "openai", url: `${url}/v1`, apiKey: "k", token: "t", timeoutMs: 5_000, fetch: charging }, { runs: 10, seed: 7, cpuMs: () => cpu });
+  const dearest = sent.reduce((most, each) => (each.cost > most.cost ? each : most));
+  expect(report.maxCpuMs).toBe(dearest.cost);
+  // As the report shows a request: a text body's first 500 characters, bytes by their count.
+  const shown = typeof dearest.body === "string" ? JSON.stringify(dearest.body.slice(0, 500)) : `"<${(dearest.body as Uint8Array).length} bytes>"`;
+  expect(report.costliest).toContain(`"body":${shown}`);
+});
