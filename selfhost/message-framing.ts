@@ -294,16 +294,14 @@ export class MessageFraming {
   }
 
   /**
-   * From `at` on, nothing more is framed: the body bytes before it are handed on as body, a head
-   * held whole is handed on with what follows (a line held in a body was handed on already).
+   * From `at` in a body on, nothing more is framed: the body bytes before it are handed on as
+   * body (a line held in the body was handed on already), the rest as lost.
    */
   #lose(bytes: Buffer, from: number, at: number, sink: FramingSink) {
     if (at > from) sink.body(bytes.subarray(from, at));
-    const unsent = this.#state === "head" && this.#pendingBytes > 0 ? this.#take() : undefined;
     this.#clear();
     this.#state = "lost";
-    const rest = unsent ? Buffer.concat([unsent, bytes.subarray(at)]) : bytes.subarray(at);
-    if (rest.length > 0) sink.lost(rest);
+    if (at < bytes.length) sink.lost(bytes.subarray(at));
   }
 
   /** Hands on the body's last bytes, then its end. */
@@ -320,8 +318,8 @@ export class MessageFraming {
   }
 
   /** What was kept, then `rest`, as one buffer; nothing is kept after. */
-  #take(rest?: Buffer): Buffer {
-    const whole = Buffer.concat(rest ? [...this.#pending, rest] : this.#pending);
+  #take(rest: Buffer): Buffer {
+    const whole = Buffer.concat([...this.#pending, rest]);
     this.#clear();
     return whole;
   }
