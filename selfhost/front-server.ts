@@ -24,25 +24,6 @@ export interface FrontServer {
   destroy: () => void;
 }
 
-/**
- * Longer than the 60 s idle timeout load balancers commonly keep, so the balancer closes an idle
- * connection first: the side that closes first races a request the other may be sending on it.
- */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/**
- * workerd closes a connection idle for 15 s (measured on workerd 2026-11-17). The front closes its
- * own sooner and opens another for the caller's next request, so it never sends a request on a
- * connection workerd is closing, and the caller's connection outlives workerd's.
- */
-const RUNTIME_IDLE_MS = 10_000;
-/**
- * A head is held by the front until it is whole, so workerd's own header timeout cannot see one
- * that never ends: this bounds it, as node:http's headersTimeout does by default.
- */
-const HEAD_TIMEOUT_MS = 60_000;
-/** How long a caller that was refused may go on sending (its bytes are read and dropped) before it is cut off. */
-const REFUSED_LINGER_MS = 5_000;
-
 /** The front's timeouts; tests shorten them. */
 export interface FrontTiming {
   keepAliveTimeoutMs: number;
@@ -51,7 +32,26 @@ export interface FrontTiming {
   refusedLingerMs: number;
 }
 
-const TIMING: FrontTiming = { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, runtimeIdleMs: RUNTIME_IDLE_MS, headTimeoutMs: HEAD_TIMEOUT_MS, refusedLingerMs: REFUSED_LINGER_MS };
+const TIMING: FrontTiming = {
+  /**
+   * Longer than the 60 s idle timeout load balancers commonly keep, so the balancer closes an idle
+   * connection first: the side that closes first races a request the other may be sending on it.
+   */
+  keepAliveTimeoutMs: 65_000,
+  /**
+   * workerd closes a connection idle for 15 s (measured on workerd 2026-11-17). The front closes its
+   * own sooner and opens another for the caller's next request, so it never sends a request on a
+   * connection workerd is closing, and the caller's connection outlives workerd's.
+   */
+  runtimeIdleMs: 10_000,
+  /**
+   * A head is held by the front until it is whole, so workerd's own header timeout cannot see one
+   * that never ends: this bounds it, as node:http's headersTimeout does by default.
+   */
+  headTimeoutMs: 60_000,
+  /** How long a caller that was refused may go on sending (its bytes are read and dropped) before it is cut off. */
+  refusedLingerMs: 5_000,
+};
 
 interface Hooks {
   draining(): boolean;
@@ -141,10 +141,11 @@ class RelayedConnection {
 
   readonly #fromRuntime: FramingSink = {
     head: (head, bytes) => {
-      const last = !head.interim && (this.#hooks.draining() || head.close || head.endsAtClose);
-      if (last) this.#closeAfter = true;
+      if (head.interim) return this.#toClient(bytes);
+      const draining = this.#hooks.draining();
+      if (draining || head.close || head.endsAtClose) this.#closeAfter = true;
       // While draining, a response not yet begun tells its caller not to send another on this connection.
-      this.#toClient(!head.interim && this.#hooks.draining() ? withConnectionClose(bytes) : bytes);
+      this.#toClient(draining ? withConnectionClose(bytes) : bytes);
     },
     body: (bytes) => this.#toClient(bytes),
     end: (head: MessageHead) => {
