@@ -418,6 +418,28 @@ describe("the self-hosted front's drain", () => {
     expect(late.state.ended && streaming.state.ended).toBe(true);
   });
 
+  it("relays an interim response as it is while draining, and tells only the final one that the connection closes", async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // The runtime sends its 100 Continue only once the drain has begun.
+    runtime.on("checkContinue", async (req: IncomingMessage, res: ServerResponse) => {
+      await released;
+      res.writeContinue();
+      req.resume();
+      req.on("end", () => res.end("ok"));
+    });
+    const client = rawClient();
+    client.socket.write("POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    for (let i = 0; i < 100 && front.inFlight() === 0; i++) await sleep(10);
+    const drained = front.drain(5_000);
+    release();
+    expect(await client.waitFor("HTTP/1.1 100 Continue\r\n\r\n")).toBe(true);
+    client.socket.write("{}");
+    await client.closed;
+    expect(await drained).toBe(0);
+    expect(client.state.received).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n[^]*\r\nok$/);
+  });
+
   it("cuts what is still streaming when the grace period ends: the caller's stream breaks, and the cut is counted", async () => {
     handler = (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
