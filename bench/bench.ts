@@ -24,7 +24,7 @@ import { buildServer } from "../selfhost/build-server.ts";
 import { projectRoot as root } from "../selfhost/bundle-worker.ts";
 import { startServer } from "../selfhost/start-server.ts";
 import { demoReply } from "../worker/providers/demo.ts";
-import { buildBundle, buildBundleAt, bundleBenchWorker } from "./build-bundle.ts";
+import { baselineSource, buildBundle, buildBundleAt, bundleBenchWorker } from "./build-bundle.ts";
 import { formatTable } from "./format-table.ts";
 import { hedgeRun, printHedgeReport } from "./hedge-run.ts";
 import { loadRun } from "./load-run.ts";
@@ -214,7 +214,7 @@ async function main(): Promise<number> {
   if (flags.selfhost) {
     // Spec 1 through the self-hosted server: its front and workerd, the CPU of both.
     const servers = [{ name: "selfhost", source: undefined as string | undefined }];
-    if (flags.baseline) servers.push({ name: `selfhost@${flags.baseline}`, source: join(root, ".build", "bench", "baseline", "src") });
+    if (flags.baseline) servers.push({ name: `selfhost@${flags.baseline}`, source: baselineSource });
     for (const { name, source } of servers) {
       const server = await startSelfhost(workerVars, name.replace(/[^\w-]/g, "_"), source);
       targets.push({ ...byName("spec1"), name, url: `${server.url}/v1/chat/completions`, pid: server.load.pid });

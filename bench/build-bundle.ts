@@ -23,16 +23,18 @@ export function bundleBenchWorker(entry: string, outfile: string): void {
   execFileSync(join(root, "node_modules", ".bin", "esbuild"), [entry, "--bundle", "--format=esm", `--outfile=${outfile}`, "--log-level=warning"]);
 }
 
+const baselineDir = join(root, ".build", "bench", "baseline");
+/** Where buildBundleAt exports a ref's sources; the self-hosted server at that ref is built from them. */
+export const baselineSource = join(baselineDir, "src");
+
 /**
  * The worker as it was at a git ref, bundled the same way, so one interleaved run can measure
  * a change against what it replaces. The sources are exported into .build (never a checkout).
  */
 export function buildBundleAt(ref: string): Bundle {
-  const into = join(root, ".build", "bench", "baseline");
-  const source = join(into, "src");
-  rmSync(into, { recursive: true, force: true });
-  mkdirSync(source, { recursive: true });
+  rmSync(baselineDir, { recursive: true, force: true });
+  mkdirSync(baselineSource, { recursive: true });
   const archive = execFileSync("git", ["archive", "--format=tar", ref], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
-  execFileSync("tar", ["-x", "-C", source], { input: archive });
-  return buildBundle(source, into);
+  execFileSync("tar", ["-x", "-C", baselineSource], { input: archive });
+  return buildBundle(baselineSource, baselineDir);
 }
